@@ -259,13 +259,6 @@ static void edu_imp_fence_complete(struct edu_imp_fence *f, int status)
 	dma_fence_signal(&f->base);
 }
 
-/* Read status/completed_ns of a fence that has signalled. */
-static void edu_imp_fence_sync(struct edu_imp_fence *f)
-{
-	/* Pairs with the barrier implied by test_and_set_bit() in signal. */
-	smp_rmb();
-}
-
 /* ---- the edu DMA engine ---- */
 
 static bool edu_dma_running(struct edu_imp_dev *edu)
@@ -562,6 +555,11 @@ static long edu_imp_ioctl_attach(struct edu_imp_ctx *ctx, void __user *argp)
 	if (req.flags & ~EDU_IMP_ATTACH_VALID)
 		return -EINVAL;
 	mode = req.flags & EDU_IMP_MODE_MASK;
+	if (!mode) {
+		/* The mode a real P2P importer would use. */
+		mode = EDU_IMP_ATTACH_DYNAMIC;
+		req.flags |= mode;
+	}
 	if (hweight32(mode) != 1)
 		return -EINVAL;
 	if ((req.flags & EDU_IMP_ATTACH_NOWAIT) &&
@@ -1094,7 +1092,10 @@ static long edu_imp_ioctl_wait(struct edu_imp_ctx *ctx, void __user *argp)
 	ret = dma_fence_wait(&f->base, true);
 	if (ret)
 		goto out_put;
-	edu_imp_fence_sync(f);
+	/* Read status/completed_ns after seeing the signal bit; pairs with
+	 * the full barrier of test_and_set_bit() in dma_fence_signal().
+	 */
+	smp_rmb();
 
 	req.status = f->status;
 	req.seqno = f->base.seqno;

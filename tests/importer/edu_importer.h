@@ -45,7 +45,7 @@ struct edu_imp_id {
 /*
  * EDU_IMP_IOC_ATTACH: attach the context to a dma-buf.
  *
- * Exactly one mode flag:
+ * At most one mode flag (none means DYNAMIC):
  * DYNAMIC: dma_buf_dynamic_attach() with importer ops (move_notify,
  *          allow_peer2peer = true). On move_notify the importer unmaps
  *          its mapping (after waiting for its own DMA in flight) and marks
@@ -64,6 +64,8 @@ struct edu_imp_id {
  *          defers the unmap until that transfer's fence has signalled
  *          (done at the next MAP/UNMAP/DMA/DETACH/close). Lets a test see
  *          whether the exporter itself waits for the resv fences.
+ *
+ * INFO.attach_flags reports the flags with the mode bit filled in.
  *
  * Errors: EBUSY already attached; EINVAL bad flags; EBADF/EINVAL bad fd;
  * otherwise the errno of dma_buf_*attach() / dma_buf_pin() as-is.
@@ -114,7 +116,11 @@ struct edu_imp_info {
 	__u64 reserved[4];
 };
 
-/* EDU_IMP_IOC_SG: copy the dma entries of the current mapping. */
+/*
+ * EDU_IMP_IOC_SG: copy the dma entries of the current mapping, starting at
+ * entry "first". Errors: ENODEV not attached or not mapped; EINVAL count
+ * too large; EFAULT.
+ */
 struct edu_imp_sg_entry {
 	__u64 dma_addr;
 	__u64 len;
