@@ -1351,6 +1351,9 @@ static void edu_imp_remove(struct pci_dev *pdev)
 		dma_fence_put(&edu->busy->base);
 		edu->busy = NULL;
 	}
+	/* A synchronous transfer that timed out may still be running. */
+	if (edu_dma_poll(edu))
+		dev_err(&pdev->dev, "DMA engine still busy at unbind\n");
 	mutex_unlock(&edu->hw_lock);
 	pci_clear_master(pdev);
 
