@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dma_buf_ops of exported BAR ranges.
+ *
+ * We are a dynamic exporter (we have pin/unpin): otherwise the dma-buf core
+ * would map once at attach time and hand the cached, soon stale, table to
+ * the importer forever.  Only importers that honour revocation may use the
+ * buffer: dynamic importers (importer_ops with move_notify) that allow
+ * peer-to-peer and never pin.
+ *
+ * Pin mechanism.  With CONFIG_DMABUF_MOVE_NOTIFY=y the core never calls our
+ * pin on its own (static importers, which would make it do so at attach,
+ * are refused in attach), so every pin is an importer's dma_buf_pin() and
+ * is refused with -EOPNOTSUPP.
+ *
+ * With CONFIG_DMABUF_MOVE_NOTIFY=n, dma_buf_map_attachment() calls our pin
+ * right before map_dma_buf (and unpin right after unmap_dma_buf, or right
+ * after a failed map_dma_buf), all inside the importer's resv critical
+ * section.  An importer's own dma_buf_pin() is indistinguishable at the
+ * moment it happens, so pin only records it as "pending":
+ *
+ *   pin:   pending already set -> refuse (-EOPNOTSUPP): the previous pin
+ *          was not consumed by a map, so it was the importer's own;
+ *          otherwise set pending.
+ *   map:   consume pending (it was the core's pin for this map); on
+ *          failure the core unpins at once: unpin_due++.
+ *   unmap: the core unpins right after: unpin_due++.
+ *   unpin: unpin_due ? unpin_due-- (core) : clear pending (importer).
+ *
+ * So an importer that pins first (the RDMA pinned-umem pattern: pin, then
+ * map) gets -EOPNOTSUPP from the pin the core issues inside its map, and an
+ * importer pinning while mapped is refused at its next map.  A pending pin
+ * by itself grants nothing: without a map there are no DMA addresses.  All
+ * of this state lives in vpd_attach and is guarded by the resv lock.
+ */
+#include <linux/dma-resv.h>
+#include <linux/slab.h>
+
+#include "vpd.h"
+
+static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
+{
+	struct vpd_export *exp = dmabuf->priv;
+	struct vpd_attach *va;
+	bool revoked;
+
+	if (!attach->peer2peer) {
+		dev_info_ratelimited(&exp->pdev->dev,
+				     "dma-buf attach refused: %s does not allow peer-to-peer\n",
+				     dev_name(attach->dev));
+		return -EOPNOTSUPP;
+	}
+	if (!attach->importer_ops || !attach->importer_ops->move_notify) {
+		dev_info_ratelimited(&exp->pdev->dev,
+				     "dma-buf attach refused: %s is a static importer and cannot honour revocation\n",
+				     dev_name(attach->dev));
+		return -EOPNOTSUPP;
+	}
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	revoked = exp->revoked;
+	dma_resv_unlock(dmabuf->resv);
+	if (revoked) {
+		dev_info_ratelimited(&exp->pdev->dev,
+				     "dma-buf attach refused: export %llu is revoked\n",
+				     exp->id);
+		return -ENODEV;
+	}
+
+	va = kzalloc(sizeof(*va), GFP_KERNEL);
+	if (!va)
+		return -ENOMEM;
+	vpd_p2p_verdict(exp->ctx, exp->pdev, attach->dev, &va->verdict);
+	attach->priv = va;
+	return 0;
+}
+
+static void vpd_dmabuf_detach(struct dma_buf *dmabuf,
+			      struct dma_buf_attachment *attach)
+{
+	kfree(attach->priv);
+	attach->priv = NULL;
+}
+
+static int vpd_dmabuf_pin(struct dma_buf_attachment *attach)
+{
+	struct vpd_export *exp = attach->dmabuf->priv;
+	struct vpd_attach *va = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+
+	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) && !va->pin_pending) {
+		va->pin_pending = true;
+		return 0;
+	}
+
+	dev_info_ratelimited(&exp->pdev->dev,
+			     "dma-buf pin refused: %s pins the buffer, which cannot honour revocation\n",
+			     dev_name(attach->dev));
+	return -EOPNOTSUPP;
+}
+
+static void vpd_dmabuf_unpin(struct dma_buf_attachment *attach)
+{
+	struct vpd_attach *va = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+
+	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		return;
+	if (va->unpin_due)
+		va->unpin_due--;
+	else
+		va->pin_pending = false;
+}
+
+static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
+				       enum dma_data_direction dir)
+{
+	struct vpd_export *exp = attach->dmabuf->priv;
+	struct vpd_attach *va = attach->priv;
+	struct sg_table *sgt;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+
+	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		va->pin_pending = false;
+
+	if (exp->revoked) {
+		dev_info_ratelimited(&exp->pdev->dev,
+				     "dma-buf map refused: export %llu is revoked\n",
+				     exp->id);
+		sgt = ERR_PTR(-ENODEV);
+		goto out;
+	}
+
+	/* Not revoked: the vfio device is open and exp->vd is valid. */
+	if (va->verdict.type != VPD_MAP_BUS &&
+	    va->verdict.type != VPD_MAP_HOST_BRIDGE) {
+		vpd_p2p_log_refusal(exp->pdev, attach->dev, &va->verdict);
+		sgt = ERR_PTR(-EINVAL);
+		goto out;
+	}
+
+	sgt = vpd_sgt_map(exp, attach->dev, va->verdict.type, dir);
+	if (!IS_ERR(sgt))
+		va->nr_maps++;
+out:
+	if (IS_ERR(sgt) && !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		va->unpin_due++;
+	return sgt;
+}
+
+static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt,
+			     enum dma_data_direction dir)
+{
+	struct vpd_attach *va = attach->priv;
+
+	dma_resv_assert_held(attach->dmabuf->resv);
+
+	/*
+	 * Unmapping never touches the exporter device: it may be closed or
+	 * gone by now (revoked buffers are unmapped after the fact).
+	 */
+	vpd_sgt_unmap(sgt, attach->dev, va->verdict.type, dir);
+	if (va->nr_maps)
+		va->nr_maps--;
+	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+		va->unpin_due++;
+}
+
+static void vpd_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct vpd_export *exp = dmabuf->priv;
+	struct vpd_ctx *ctx = exp->ctx;
+
+	vpd_export_unlink(exp);
+	pci_dev_put(exp->pdev);
+	kvfree(exp->ranges);
+	kfree(exp);
+	vpd_ctx_put(ctx);
+}
+
+const struct dma_buf_ops vpd_dmabuf_ops = {
+	.attach		= vpd_dmabuf_attach,
+	.detach		= vpd_dmabuf_detach,
+	.pin		= vpd_dmabuf_pin,
+	.unpin		= vpd_dmabuf_unpin,
+	.map_dma_buf	= vpd_dmabuf_map,
+	.unmap_dma_buf	= vpd_dmabuf_unmap,
+	.release	= vpd_dmabuf_release,
+};

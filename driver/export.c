@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF: validate a request and export the ranges.
+ *
+ * Errnos follow upstream (Linux 6.19+):
+ *   flags != 0, nr_ranges == 0, argsz too small           -EINVAL
+ *   region_index not a BAR                                 -ENODEV
+ *   BAR not memory, empty or not mmap-able                 -EINVAL
+ *   range length 0 or offset/length not page aligned       -EINVAL
+ *   offset + length overflows                              -EOVERFLOW
+ *   range end beyond the BAR                               -EINVAL
+ *   total length overflows size_t                          -EINVAL
+ *   open_flags other than O_CLOEXEC / O_ACCMODE bits       -EINVAL
+ * Our additions: nr_ranges > VPD_MAX_RANGES -> -EINVAL; an NVMe CMB BAR
+ * only exports ranges inside the CMB window -> -EINVAL (backend.c).
+ */
+#include <linux/fcntl.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vpd.h"
+
+#define vpd_refuse(vd, fmt, ...)					\
+	dev_info_ratelimited(&(vd)->core.pdev->dev,			\
+			     "dma-buf export refused: " fmt, ##__VA_ARGS__)
+
+static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
+			    const struct vfio_region_dma_range *r, u32 nr,
+			    size_t *total)
+{
+	u64 bar_len = vd->bars[bar].len;
+	size_t sum = 0;
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		u64 end;
+
+		if (!r[i].length || !PAGE_ALIGNED(r[i].offset) ||
+		    !PAGE_ALIGNED(r[i].length)) {
+			vpd_refuse(vd, "range %u (%#llx+%#llx) empty or not page aligned\n",
+				   i, r[i].offset, r[i].length);
+			return -EINVAL;
+		}
+		if (check_add_overflow(r[i].offset, r[i].length, &end)) {
+			vpd_refuse(vd, "range %u (%#llx+%#llx) overflows\n",
+				   i, r[i].offset, r[i].length);
+			return -EOVERFLOW;
+		}
+		if (end > bar_len) {
+			vpd_refuse(vd, "range %u (%#llx+%#llx) beyond BAR%u size %#llx\n",
+				   i, r[i].offset, r[i].length, bar, bar_len);
+			return -EINVAL;
+		}
+		if (r[i].length > SIZE_MAX ||
+		    check_add_overflow(sum, (size_t)r[i].length, &sum)) {
+			vpd_refuse(vd, "total length overflows\n");
+			return -EINVAL;
+		}
+	}
+	*total = sum;
+	return 0;
+}
+
+static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
+					   const struct vfio_region_dma_range *r,
+					   u32 nr, size_t size)
+{
+	struct vpd_export *exp;
+	u32 i;
+
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
+	if (!exp)
+		return NULL;
+	exp->ranges = kvcalloc(nr, sizeof(*exp->ranges), GFP_KERNEL);
+	if (!exp->ranges) {
+		kfree(exp);
+		return NULL;
+	}
+	for (i = 0; i < nr; i++) {
+		exp->ranges[i].offset = r[i].offset;
+		exp->ranges[i].phys = vd->bars[bar].phys + r[i].offset;
+		exp->ranges[i].len = r[i].length;
+	}
+	INIT_LIST_HEAD(&exp->node);
+	exp->nr_ranges = nr;
+	exp->region = bar;
+	exp->size = size;
+	exp->bus_off = vd->bars[bar].bus_off;
+	exp->vd = vd;
+	exp->pdev = pci_dev_get(vd->core.pdev);
+	exp->ctx = vd->ctx;
+	vpd_ctx_get(exp->ctx);
+	return exp;
+}
+
+static void vpd_export_free(struct vpd_export *exp)
+{
+	vpd_ctx_put(exp->ctx);
+	pci_dev_put(exp->pdev);
+	kvfree(exp->ranges);
+	kfree(exp);
+}
+
+int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
+			struct vfio_device_feature_dma_buf __user *arg,
+			size_t argsz)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct vfio_device_feature_dma_buf get;
+	struct vfio_region_dma_range *ranges;
+	struct vpd_ctx *ctx = vd->ctx;
+	struct vpd_export *exp;
+	struct dma_buf *dmabuf;
+	size_t need, size;
+	u32 bar;
+	int ret, fd;
+
+	ret = vfio_check_feature(flags, argsz, VFIO_DEVICE_FEATURE_GET,
+				 sizeof(get));
+	if (ret != 1)
+		return ret;
+
+	if (copy_from_user(&get, arg, sizeof(get)))
+		return -EFAULT;
+
+	if (!get.nr_ranges || get.flags) {
+		vpd_refuse(vd, "flags %#x, nr_ranges %u\n", get.flags,
+			   get.nr_ranges);
+		return -EINVAL;
+	}
+	if (get.nr_ranges > VPD_MAX_RANGES) {
+		vpd_refuse(vd, "nr_ranges %u above %u\n", get.nr_ranges,
+			   VPD_MAX_RANGES);
+		return -EINVAL;
+	}
+	need = struct_size(&get, dma_ranges, get.nr_ranges);
+	if (argsz < need) {
+		vpd_refuse(vd, "argsz %zu too small for %u ranges\n", argsz,
+			   get.nr_ranges);
+		return -EINVAL;
+	}
+	if (get.region_index >= VFIO_PCI_ROM_REGION_INDEX) {
+		vpd_refuse(vd, "region %u is not a BAR\n", get.region_index);
+		return -ENODEV;
+	}
+	if (get.open_flags & ~(O_CLOEXEC | O_ACCMODE)) {
+		vpd_refuse(vd, "open_flags %#x not supported\n",
+			   get.open_flags);
+		return -EINVAL;
+	}
+
+	bar = get.region_index;
+	if (!vd->bars[bar].mem || !vd->bars[bar].len ||
+	    !vd->core.bar_mmap_supported[bar]) {
+		vpd_refuse(vd, "BAR%u is not an mmap-able memory BAR\n", bar);
+		return -EINVAL;
+	}
+
+	ranges = vmemdup_user(arg->dma_ranges,
+			      array_size(get.nr_ranges, sizeof(*ranges)));
+	if (IS_ERR(ranges))
+		return PTR_ERR(ranges);
+
+	ret = vpd_check_ranges(vd, bar, ranges, get.nr_ranges, &size);
+	if (ret)
+		goto out_ranges;
+
+	exp = vpd_export_alloc(vd, bar, ranges, get.nr_ranges, size);
+	if (!exp) {
+		ret = -ENOMEM;
+		goto out_ranges;
+	}
+
+	exp_info.exp_name = VPD_NAME;
+	exp_info.owner = THIS_MODULE;
+	exp_info.ops = &vpd_dmabuf_ops;
+	exp_info.size = size;
+	exp_info.flags = get.open_flags;
+	exp_info.priv = exp;
+
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		vpd_export_free(exp);
+		goto out_ranges;
+	}
+	exp->dmabuf = dmabuf;
+
+	/*
+	 * Backend checks and publication under ctx->lock: the decoding state
+	 * cannot change under us (every path that stops decoding revokes
+	 * under this lock first), so device registers may be read and the
+	 * "born revoked" decision is consistent.
+	 */
+	mutex_lock(&ctx->lock);
+	ret = vd->backend->validate(vd, bar, !ctx->blocked && !ctx->user_resets,
+				    ranges, get.nr_ranges);
+	if (!ret)
+		vpd_export_link(ctx, exp);
+	mutex_unlock(&ctx->lock);
+	if (ret)
+		goto out_put;
+
+	fd = dma_buf_fd(dmabuf, get.open_flags);
+	if (fd < 0) {
+		ret = fd;
+		goto out_put;
+	}
+	kvfree(ranges);
+	return fd;
+
+out_put:
+	/* The release op unlinks and frees the export. */
+	dma_buf_put(dmabuf);
+out_ranges:
+	kvfree(ranges);
+	return ret;
+}

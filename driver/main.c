@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci-dmabuf: a vfio-pci variant driver that wraps the stock
+ * vfio_pci_core and adds VFIO_DEVICE_FEATURE_DMA_BUF (upstream 6.19 uapi):
+ * ranges of a memory BAR exported as a dma-buf for peer-to-peer DMA.
+ *
+ * Everything is delegated to vfio_pci_core except the hooks that keep
+ * exported buffers safe: they are revoked before the BARs stop decoding
+ * (close, reset, PCI_COMMAND.MEMORY cleared, low power, removal) and
+ * restored when decoding comes back on an open device.
+ *
+ * Binds only through driver_override (no IDs in the table).
+ */
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/uaccess.h>
+
+#include "vpd.h"
+
+unsigned int vpd_revoke_timeout_ms = 5000;
+module_param_named(revoke_timeout_ms, vpd_revoke_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(revoke_timeout_ms,
+		 "Max time a revoke waits for importer fences, per revoke (default 5000)");
+
+bool vpd_nvme_cmb_cre = true;
+module_param_named(nvme_cmb_cre, vpd_nvme_cmb_cre, bool, 0644);
+MODULE_PARM_DESC(nvme_cmb_cre,
+		 "Set NVMe CMBMSC.CRE when CMBLOC/CMBSZ are hidden and CMBMSC is zero (default Y)");
+
+static const struct vfio_device_ops vpd_ops;
+
+static struct vpd_device *vpd_from_pdev(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+
+	return container_of(core, struct vpd_device, core);
+}
+
+static int vpd_init_dev(struct vfio_device *core_vdev)
+{
+	struct vpd_device *vd = vpd_from_vdev(core_vdev);
+	int ret;
+
+	ret = vfio_pci_core_init_dev(core_vdev);
+	if (ret)
+		return ret;
+
+	vd->ctx = vpd_ctx_alloc(vd->core.pdev);
+	if (!vd->ctx) {
+		vfio_pci_core_release_dev(core_vdev);
+		return -ENOMEM;
+	}
+	mutex_init(&vd->cfg_lock);
+	return 0;
+}
+
+static void vpd_release_dev(struct vfio_device *core_vdev)
+{
+	struct vpd_device *vd = vpd_from_vdev(core_vdev);
+
+	mutex_destroy(&vd->cfg_lock);
+	vpd_ctx_put(vd->ctx);
+	vfio_pci_core_release_dev(core_vdev);
+}
+
+static int vpd_open_device(struct vfio_device *core_vdev)
+{
+	struct vpd_device *vd = vpd_from_vdev(core_vdev);
+	int ret;
+
+	ret = vfio_pci_core_enable(&vd->core);
+	if (ret)
+		return ret;
+	vfio_pci_core_finish_enable(&vd->core);
+
+	vpd_sync_decode(vd);
+	vpd_sync_lowpower(vd);
+	vpd_unblock(vd, VPD_BLOCK_CLOSED);
+	vpd_backend_open(vd);
+	return 0;
+}
+
+static void vpd_close_device(struct vfio_device *core_vdev)
+{
+	struct vpd_device *vd = vpd_from_vdev(core_vdev);
+
+	/* Revoke for good before vfio_pci_core_disable() releases the BARs. */
+	vpd_kill_all(vd, VPD_BLOCK_CLOSED);
+	vfio_pci_core_close_device(core_vdev);
+}
+
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET resets every device of the reset set, so the
+ * exports of each of our devices in the set are revoked first (outside
+ * memory_lock, which vfio-pci takes inside) and restored afterwards if that
+ * device is still open and decoding.  The reset_prepare/reset_done handlers
+ * cover the same devices again from inside the reset; both are idempotent.
+ */
+static long vpd_hot_reset(struct vpd_device *vd, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct vfio_device_set *dev_set = vd->core.vdev.dev_set;
+	struct vfio_device *cur;
+	long ret;
+
+	mutex_lock(&dev_set->lock);
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
+		if (cur->ops == &vpd_ops)
+			vpd_user_reset_begin(vpd_from_vdev(cur));
+	}
+	mutex_unlock(&dev_set->lock);
+
+	ret = vfio_pci_core_ioctl(&vd->core.vdev, cmd, arg);
+
+	mutex_lock(&dev_set->lock);
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
+		if (cur->ops != &vpd_ops)
+			continue;
+		vpd_sync_decode(vpd_from_vdev(cur));
+		vpd_user_reset_end(vpd_from_vdev(cur));
+	}
+	mutex_unlock(&dev_set->lock);
+	return ret;
+}
+
+static long vpd_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+		      unsigned long arg)
+{
+	struct vpd_device *vd = vpd_from_vdev(core_vdev);
+	long ret;
+
+	vpd_sync_lowpower(vd);
+
+	switch (cmd) {
+	case VFIO_DEVICE_RESET:
+		if (!vd->core.reset_works)
+			break;	/* vfio-pci fails it without touching the device */
+		vpd_user_reset_begin(vd);
+		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+		vpd_sync_decode(vd);
+		vpd_user_reset_end(vd);
+		return ret;
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vpd_hot_reset(vd, cmd, arg);
+	}
+	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+}
+
+static int vpd_device_feature(struct vfio_device *core_vdev, u32 flags,
+			      void __user *arg, size_t argsz)
+{
+	struct vpd_device *vd = vpd_from_vdev(core_vdev);
+	int ret;
+
+	vpd_sync_lowpower(vd);
+
+	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_DMA_BUF:
+		return vpd_feature_dma_buf(vd, flags, arg, argsz);
+#ifdef HAVE_VFIO_PCI_CORE_PM_RUNTIME_ENGAGED
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+		if ((flags & VFIO_DEVICE_FEATURE_PROBE) ||
+		    !(flags & VFIO_DEVICE_FEATURE_SET))
+			break;
+		/* Revoke before the device may drop out of D0. */
+		vpd_block(vd, VPD_BLOCK_LOWPOWER);
+		ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+		vpd_sync_lowpower(vd);
+		return ret;
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+		ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+		vpd_sync_lowpower(vd);
+		vpd_sync_decode(vd);
+		return ret;
+#endif
+	}
+	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+}
+
+/* Does [pos, pos + count) contain config byte @reg? */
+static bool vpd_cfg_covers(u64 pos, size_t count, unsigned int reg)
+{
+	return pos <= reg && reg - pos < count;
+}
+
+static bool vpd_cfg_watched(struct vpd_device *vd, u64 pos, size_t count)
+{
+	struct pci_dev *pdev = vd->core.pdev;
+
+	return vpd_cfg_covers(pos, count, PCI_COMMAND) ||
+	       (pdev->pm_cap &&
+		vpd_cfg_covers(pos, count, pdev->pm_cap + PCI_PM_CTRL));
+}
+
+/*
+ * Will this user write stop memory decoding: MEMORY cleared in the low byte
+ * of PCI_COMMAND, or a power state other than D0 in PMCSR?  An unreadable
+ * buffer counts as yes; vfio-pci will fail that write anyway.
+ */
+static bool vpd_cfg_write_stops_decode(struct vpd_device *vd,
+				       const char __user *buf, u64 pos,
+				       size_t count)
+{
+	struct pci_dev *pdev = vd->core.pdev;
+	unsigned int reg;
+	u8 val;
+
+	if (vpd_cfg_covers(pos, count, PCI_COMMAND)) {
+		if (get_user(val, buf + (PCI_COMMAND - pos)))
+			return true;
+		if (!(val & PCI_COMMAND_MEMORY))
+			return true;
+	}
+
+	reg = pdev->pm_cap + PCI_PM_CTRL;
+	if (pdev->pm_cap && vpd_cfg_covers(pos, count, reg)) {
+		if (get_user(val, buf + (reg - pos)))
+			return true;
+		if (val & PCI_PM_CTRL_STATE_MASK)
+			return true;
+	}
+	return false;
+}
+
+static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	struct vpd_device *vd = vpd_from_vdev(core_vdev);
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	ssize_t ret;
+
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX ||
+	    !vpd_cfg_watched(vd, pos, count))
+		return vfio_pci_core_write(core_vdev, buf, count, ppos);
+
+	mutex_lock(&vd->cfg_lock);
+	vpd_sync_lowpower(vd);
+	if (vpd_cfg_write_stops_decode(vd, buf, pos, count))
+		vpd_block(vd, VPD_BLOCK_DECODE);
+	ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
+	/* Whatever the outcome, follow what the hardware does now. */
+	vpd_sync_decode(vd);
+	mutex_unlock(&vd->cfg_lock);
+	return ret;
+}
+
+static const struct vfio_device_ops vpd_ops = {
+	.name		= VPD_NAME,
+	.init		= vpd_init_dev,
+	.release	= vpd_release_dev,
+	.open_device	= vpd_open_device,
+	.close_device	= vpd_close_device,
+	.ioctl		= vpd_ioctl,
+	.device_feature	= vpd_device_feature,
+	.read		= vfio_pci_core_read,
+	.write		= vpd_write,
+	.mmap		= vfio_pci_core_mmap,
+	.request	= vfio_pci_core_request,
+	.match		= vfio_pci_core_match,
+#ifdef HAVE_VFIO_IOMMUFD_PHYSICAL
+	.bind_iommufd	= vfio_iommufd_physical_bind,
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+#endif
+#ifdef HAVE_VFIO_DETACH_IOAS
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#endif
+};
+
+/*
+ * PCI core resets (sysfs reset, FLR, slot/bus reset, and the resets vfio-pci
+ * performs for VFIO_DEVICE_RESET and hot reset) call these with the device
+ * lock held and, from vfio-pci, with memory_lock held for write.  We only
+ * take ctx->lock (below memory_lock in our order) and buffer resv locks, so
+ * unlike a driver whose state lock is also held around user copies (the
+ * mlx5 variant's deferred-reset case) no deferral is needed.
+ */
+static void vpd_reset_prepare(struct pci_dev *pdev)
+{
+	vpd_block(vpd_from_pdev(pdev), VPD_BLOCK_RESET);
+}
+
+static void vpd_reset_done(struct pci_dev *pdev)
+{
+	struct vpd_device *vd = vpd_from_pdev(pdev);
+
+	vpd_sync_decode(vd);
+	vpd_unblock(vd, VPD_BLOCK_RESET);
+}
+
+static const struct pci_error_handlers vpd_err_handlers = {
+	.error_detected	= vfio_pci_core_aer_err_detected,
+	.reset_prepare	= vpd_reset_prepare,
+	.reset_done	= vpd_reset_done,
+};
+
+static int vpd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vpd_device *vd;
+	int ret;
+
+	vd = vfio_alloc_device(vpd_device, core.vdev, &pdev->dev, &vpd_ops);
+	if (IS_ERR(vd))
+		return PTR_ERR(vd);
+
+	dev_set_drvdata(&pdev->dev, &vd->core);
+	vpd_bars_init(vd);
+	vd->backend = vpd_backend_select(pdev);
+	vpd_debugfs_add(vd);
+
+	ret = vfio_pci_core_register_device(&vd->core);
+	if (ret)
+		goto out_put;
+	return 0;
+
+out_put:
+	vpd_debugfs_remove(vd);
+	vfio_put_device(&vd->core.vdev);
+	return ret;
+}
+
+static void vpd_remove(struct pci_dev *pdev)
+{
+	struct vpd_device *vd = vpd_from_pdev(pdev);
+
+	/* The BARs go away: revoke for good before anything else. */
+	vpd_kill_all(vd, VPD_BLOCK_REMOVED);
+	vfio_pci_core_unregister_device(&vd->core);
+	vpd_debugfs_remove(vd);
+	vfio_put_device(&vd->core.vdev);
+}
+
+static const struct pci_device_id vpd_table[] = {
+	/* driver_override only: matches nothing on its own. */
+	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
+	{}
+};
+MODULE_DEVICE_TABLE(pci, vpd_table);
+
+/* Not const: vfio_pci_core_register_device() installs its dev_pm_ops. */
+static struct pci_driver vpd_driver = {
+	.name			= VPD_NAME,
+	.id_table		= vpd_table,
+	.probe			= vpd_probe,
+	.remove			= vpd_remove,
+	.err_handler		= &vpd_err_handlers,
+	.driver_managed_dma	= true,
+};
+
+static int __init vpd_init(void)
+{
+	int ret;
+
+	vpd_debugfs_init();
+	ret = pci_register_driver(&vpd_driver);
+	if (ret)
+		vpd_debugfs_exit();
+	return ret;
+}
+module_init(vpd_init);
+
+static void __exit vpd_exit(void)
+{
+	pci_unregister_driver(&vpd_driver);
+	vpd_debugfs_exit();
+}
+module_exit(vpd_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfio-pci variant driver exporting BAR ranges as dma-bufs");
+#ifdef HAVE_MODULE_IMPORT_NS_IDENT
+MODULE_IMPORT_NS(DMA_BUF);
+#else
+MODULE_IMPORT_NS("DMA_BUF");
+#endif

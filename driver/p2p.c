@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Peer-to-peer topology: how (and whether) an importer device can reach a
+ * BAR of the exporter.
+ *
+ * - Both devices below a common switch port (not a root port / host bridge)
+ *   and no ACS redirect (RR, CR or EC enabled) on either path: the importer
+ *   uses the PCI bus address, no IOMMU involved (VPD_MAP_BUS).
+ * - Otherwise the traffic goes up to the host bridge.  That only works on
+ *   root complexes known to route peer-to-peer (the list below, AMD Zen and
+ *   newer, any Google device) or named by the administrator in the
+ *   p2p_host_bridges module parameter (VPD_MAP_HOST_BRIDGE).
+ * - Anything else, including a non-PCI importer: VPD_MAP_UNSUPPORTED.
+ *
+ * Verdicts are cached per (exporter, importer) pair in the exporter's
+ * context, keyed by the importer's PCI domain/bus/devfn, together with the
+ * generation of the allow list they were computed under.
+ */
+#include <linux/moduleparam.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+#include "vpd.h"
+
+#define VPD_MAX_HB_PARAM	16
+
+#ifndef PCI_VENDOR_ID_GOOGLE
+#define PCI_VENDOR_ID_GOOGLE	0x1ae0
+#endif
+
+struct vpd_hb_id {
+	u16 vendor;
+	u16 device;
+};
+
+/* Administrator allow list, guarded by vpd_hb_lock. */
+static DEFINE_SPINLOCK(vpd_hb_lock);
+static struct vpd_hb_id vpd_hb_param[VPD_MAX_HB_PARAM];
+static unsigned int vpd_hb_param_nr;
+static char vpd_hb_param_str[VPD_MAX_HB_PARAM * 10 + 1];
+/* Bumped on every change of the list; invalidates cached verdicts. */
+static atomic_t vpd_hb_gen = ATOMIC_INIT(0);
+
+static int vpd_hb_param_set(const char *val, const struct kernel_param *kp)
+{
+	struct vpd_hb_id ids[VPD_MAX_HB_PARAM];
+	char buf[sizeof(vpd_hb_param_str)];
+	unsigned int nr = 0;
+	char *p = buf, *tok;
+
+	if (strscpy(buf, val, sizeof(buf)) < 0)
+		return -E2BIG;
+	strim(buf);
+
+	while ((tok = strsep(&p, ",")) != NULL) {
+		unsigned int vendor, device;
+		char extra;
+
+		tok = strim(tok);
+		if (!*tok)
+			continue;
+		if (nr == VPD_MAX_HB_PARAM)
+			return -E2BIG;
+		if (sscanf(tok, "%x:%x%c", &vendor, &device, &extra) != 2 ||
+		    vendor > 0xffff || device > 0xffff)
+			return -EINVAL;
+		ids[nr].vendor = vendor;
+		ids[nr].device = device;
+		nr++;
+	}
+
+	spin_lock(&vpd_hb_lock);
+	memcpy(vpd_hb_param, ids, nr * sizeof(ids[0]));
+	vpd_hb_param_nr = nr;
+	strscpy(vpd_hb_param_str, val, sizeof(vpd_hb_param_str));
+	strim(vpd_hb_param_str);
+	atomic_inc(&vpd_hb_gen);
+	spin_unlock(&vpd_hb_lock);
+	return 0;
+}
+
+static int vpd_hb_param_get(char *buffer, const struct kernel_param *kp)
+{
+	int ret;
+
+	spin_lock(&vpd_hb_lock);
+	ret = sysfs_emit(buffer, "%s\n", vpd_hb_param_str);
+	spin_unlock(&vpd_hb_lock);
+	return ret;
+}
+
+static const struct kernel_param_ops vpd_hb_param_ops = {
+	.set = vpd_hb_param_set,
+	.get = vpd_hb_param_get,
+};
+
+module_param_cb(p2p_host_bridges, &vpd_hb_param_ops, NULL, 0644);
+MODULE_PARM_DESC(p2p_host_bridges,
+		 "Extra host bridges (VVVV:DDDD,...) allowed to route peer-to-peer DMA between root ports");
+
+static bool vpd_hb_param_match(u16 vendor, u16 device)
+{
+	bool found = false;
+	unsigned int i;
+
+	spin_lock(&vpd_hb_lock);
+	for (i = 0; i < vpd_hb_param_nr; i++) {
+		if (vpd_hb_param[i].vendor == vendor &&
+		    vpd_hb_param[i].device == device) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&vpd_hb_lock);
+	return found;
+}
+
+/* Known-good root complexes (facts from upstream's p2pdma whitelist). */
+static const struct {
+	u16 vendor;
+	u16 device;
+	bool same_host_bridge;	/* only between devices of one host bridge */
+} vpd_hb_known[] = {
+	{ PCI_VENDOR_ID_INTEL, 0x3c00, true },
+	{ PCI_VENDOR_ID_INTEL, 0x3c01, true },
+	{ PCI_VENDOR_ID_INTEL, 0x2f00, true },
+	{ PCI_VENDOR_ID_INTEL, 0x2f01, true },
+	{ PCI_VENDOR_ID_INTEL, 0x2030, false },
+	{ PCI_VENDOR_ID_INTEL, 0x2031, false },
+	{ PCI_VENDOR_ID_INTEL, 0x2032, false },
+	{ PCI_VENDOR_ID_INTEL, 0x2033, false },
+	{ PCI_VENDOR_ID_INTEL, 0x2020, false },
+	{ PCI_VENDOR_ID_INTEL, 0x09a2, false },
+};
+
+static bool vpd_cpu_routes_p2p(void)
+{
+#ifdef CONFIG_X86
+	/* AMD Zen (family 0x17) and newer route P2P through the root. */
+	if (boot_cpu_data.x86_vendor == X86_VENDOR_AMD &&
+	    boot_cpu_data.x86 >= 0x17)
+		return true;
+#endif
+	return false;
+}
+
+/*
+ * The device identifying a host bridge: the first device of its root bus,
+ * if that is devfn 00.0 or a root port (same convention as upstream).
+ * Returns a referenced pci_dev or NULL.
+ */
+static struct pci_dev *vpd_host_bridge_dev(struct pci_dev *pdev)
+{
+	struct pci_host_bridge *host = pci_find_host_bridge(pdev->bus);
+	struct pci_dev *root;
+	unsigned int devfn;
+
+	if (!host || !host->bus)
+		return NULL;
+
+	for (devfn = 0; devfn < 256; devfn++) {
+		root = pci_get_slot(host->bus, devfn);
+		if (!root)
+			continue;
+		if (root->devfn == PCI_DEVFN(0, 0) ||
+		    (pci_is_pcie(root) &&
+		     pci_pcie_type(root) == PCI_EXP_TYPE_ROOT_PORT))
+			return root;
+		pci_dev_put(root);
+		return NULL;
+	}
+	return NULL;
+}
+
+static bool vpd_hb_allowed(struct pci_dev *hb, bool same_host_bridge)
+{
+	unsigned int i;
+
+	if (hb->vendor == PCI_VENDOR_ID_GOOGLE)
+		return true;
+	if (vpd_hb_param_match(hb->vendor, hb->device))
+		return true;
+	for (i = 0; i < ARRAY_SIZE(vpd_hb_known); i++) {
+		if (vpd_hb_known[i].vendor != hb->vendor ||
+		    vpd_hb_known[i].device != hb->device)
+			continue;
+		return same_host_bridge || !vpd_hb_known[i].same_host_bridge;
+	}
+	return false;
+}
+
+static void vpd_host_bridge_verdict(struct pci_dev *exp, struct pci_dev *imp,
+				    struct vpd_p2p_verdict *v)
+{
+	struct pci_dev *hb_exp, *hb_imp;
+	bool same;
+
+	v->type = VPD_MAP_HOST_BRIDGE;
+	same = pci_find_host_bridge(exp->bus) == pci_find_host_bridge(imp->bus);
+
+	hb_exp = vpd_host_bridge_dev(exp);
+	if (hb_exp) {
+		v->hb_vendor = hb_exp->vendor;
+		v->hb_device = hb_exp->device;
+	}
+
+	if (vpd_cpu_routes_p2p())
+		goto out;
+
+	if (!hb_exp) {
+		v->type = VPD_MAP_UNSUPPORTED;
+		v->reason = VPD_P2P_NO_HB_DEV;
+		goto out;
+	}
+	if (same) {
+		if (!vpd_hb_allowed(hb_exp, true)) {
+			v->type = VPD_MAP_UNSUPPORTED;
+			v->reason = VPD_P2P_HB_DENIED;
+		}
+		goto out;
+	}
+
+	hb_imp = vpd_host_bridge_dev(imp);
+	if (!hb_imp || !vpd_hb_allowed(hb_exp, false) ||
+	    !vpd_hb_allowed(hb_imp, false)) {
+		v->type = VPD_MAP_UNSUPPORTED;
+		v->reason = VPD_P2P_HB_DIFFERENT;
+	}
+	pci_dev_put(hb_imp);
+out:
+	pci_dev_put(hb_exp);
+}
+
+static bool vpd_acs_redirect(struct pci_dev *pdev)
+{
+	int pos;
+	u16 ctrl;
+
+#ifdef HAVE_PCI_DEV_ACS_CAP
+	pos = pdev->acs_cap;
+#else
+	pos = pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_ACS);
+#endif
+	if (!pos)
+		return false;
+	if (pci_read_config_word(pdev, pos + PCI_ACS_CTRL, &ctrl))
+		return true;	/* cannot tell: assume the worst */
+	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
+}
+
+static bool vpd_is_root_port(struct pci_dev *pdev)
+{
+	return pci_is_pcie(pdev) &&
+	       pci_pcie_type(pdev) == PCI_EXP_TYPE_ROOT_PORT;
+}
+
+/*
+ * Compute the verdict for two PCI devices.  The references we hold on both
+ * devices keep their upstream bridges alive during the walk.
+ */
+static void vpd_p2p_compute(struct pci_dev *exp, struct pci_dev *imp,
+			    struct vpd_p2p_verdict *v)
+{
+	struct pci_dev *a, *b, *common = NULL;
+
+	for (a = exp; a && !common; a = pci_upstream_bridge(a)) {
+		for (b = imp; b; b = pci_upstream_bridge(b)) {
+			if (a == b) {
+				common = a;
+				break;
+			}
+		}
+	}
+
+	/* No common port, or the only common one is a root port. */
+	if (!common || (common != exp && vpd_is_root_port(common)))
+		goto host_bridge;
+
+	for (a = exp; a; a = pci_upstream_bridge(a)) {
+		if (vpd_acs_redirect(a))
+			v->acs_redirect = true;
+		if (a == common)
+			break;
+	}
+	for (b = imp; b && b != common; b = pci_upstream_bridge(b)) {
+		if (vpd_acs_redirect(b))
+			v->acs_redirect = true;
+	}
+	if (!v->acs_redirect) {
+		v->type = VPD_MAP_BUS;
+		return;
+	}
+
+host_bridge:
+	vpd_host_bridge_verdict(exp, imp, v);
+}
+
+/*
+ * Cache encoding (xa value, < 2^62): type (2 bits), reason (3), acs (1),
+ * generation (16), host bridge vendor (16) and device (16).
+ */
+static unsigned long vpd_verdict_pack(const struct vpd_p2p_verdict *v,
+				      unsigned int gen)
+{
+	return (unsigned long)v->type |
+	       (unsigned long)v->reason << 2 |
+	       (unsigned long)v->acs_redirect << 5 |
+	       (unsigned long)(gen & 0xffff) << 6 |
+	       (unsigned long)v->hb_vendor << 22 |
+	       (unsigned long)v->hb_device << 38;
+}
+
+static bool vpd_verdict_unpack(unsigned long val, unsigned int gen,
+			       struct vpd_p2p_verdict *v)
+{
+	if (((val >> 6) & 0xffff) != (gen & 0xffff))
+		return false;
+	v->type = val & 0x3;
+	v->reason = (val >> 2) & 0x7;
+	v->acs_redirect = (val >> 5) & 0x1;
+	v->hb_vendor = (val >> 22) & 0xffff;
+	v->hb_device = (val >> 38) & 0xffff;
+	return true;
+}
+
+static unsigned long vpd_p2p_key(struct pci_dev *pdev)
+{
+	return ((unsigned long)(pci_domain_nr(pdev->bus) & 0xffff) << 16) |
+	       pci_dev_id(pdev);
+}
+
+/*
+ * Verdict for mapping the exporter's BARs for @importer.  May sleep (config
+ * reads, pci_get_slot()); called from the attach op, without the resv lock.
+ */
+void vpd_p2p_verdict(struct vpd_ctx *ctx, struct pci_dev *exporter,
+		     struct device *importer, struct vpd_p2p_verdict *v)
+{
+	unsigned int gen = atomic_read(&vpd_hb_gen);
+	struct pci_dev *imp;
+	unsigned long key;
+	void *entry;
+
+	memset(v, 0, sizeof(*v));
+	if (!dev_is_pci(importer)) {
+		v->type = VPD_MAP_UNSUPPORTED;
+		v->reason = VPD_P2P_NOT_PCI;
+		return;
+	}
+	imp = to_pci_dev(importer);
+	key = vpd_p2p_key(imp);
+
+	entry = xa_load(&ctx->p2p_cache, key);
+	if (xa_is_value(entry) &&
+	    vpd_verdict_unpack(xa_to_value(entry), gen, v))
+		return;
+
+	vpd_p2p_compute(exporter, imp, v);
+	/* Best effort: a failed store only costs a recomputation. */
+	xa_store(&ctx->p2p_cache, key, xa_mk_value(vpd_verdict_pack(v, gen)),
+		 GFP_KERNEL);
+}
+
+const char *vpd_map_type_name(enum vpd_map_type type)
+{
+	switch (type) {
+	case VPD_MAP_BUS:
+		return "bus";
+	case VPD_MAP_HOST_BRIDGE:
+		return "host-bridge";
+	case VPD_MAP_UNSUPPORTED:
+		return "unsupported";
+	default:
+		return "unknown";
+	}
+}
+
+void vpd_p2p_log_refusal(struct pci_dev *exporter, struct device *importer,
+			 const struct vpd_p2p_verdict *v)
+{
+	const char *acs = v->acs_redirect ? "ACS redirect on path, " : "";
+
+	switch (v->reason) {
+	case VPD_P2P_NOT_PCI:
+		dev_info_ratelimited(&exporter->dev,
+				     "dma-buf map refused: no P2P path to %s (importer is not a PCI device)\n",
+				     dev_name(importer));
+		break;
+	case VPD_P2P_NO_HB_DEV:
+		dev_info_ratelimited(&exporter->dev,
+				     "dma-buf map refused: no P2P path to %s (%sno host bridge device)\n",
+				     dev_name(importer), acs);
+		break;
+	case VPD_P2P_HB_DIFFERENT:
+		dev_info_ratelimited(&exporter->dev,
+				     "dma-buf map refused: no P2P path to %s (%sdifferent host bridges, not both allowed)\n",
+				     dev_name(importer), acs);
+		break;
+	default:
+		dev_info_ratelimited(&exporter->dev,
+				     "dma-buf map refused: no P2P path to %s (%shost bridge %04x:%04x not allowed)\n",
+				     dev_name(importer), acs, v->hb_vendor,
+				     v->hb_device);
+		break;
+	}
+}
+
+/*
+ * Record each memory BAR's physical window and the offset between CPU
+ * physical and PCI bus addresses (non-zero on some non-x86 hosts).  The
+ * resources cannot move while a driver is bound.
+ */
+void vpd_bars_init(struct vpd_device *vd)
+{
+	struct pci_dev *pdev = vd->core.pdev;
+	unsigned int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct vpd_bar *bar = &vd->bars[i];
+
+		bar->mem = pci_resource_flags(pdev, i) & IORESOURCE_MEM;
+		bar->phys = pci_resource_start(pdev, i);
+		bar->len = bar->mem ? pci_resource_len(pdev, i) : 0;
+		bar->bus_off = bar->len ?
+			(u64)pci_bus_address(pdev, i) - (u64)bar->phys : 0;
+	}
+}

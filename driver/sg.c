@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Physical MMIO ranges -> DMA-mapped scatter/gather table for one importer.
+ *
+ * The table carries no struct pages: MMIO has none, and importers of a P2P
+ * dma-buf must only use sg_dma_address()/sg_dma_len().  sg_alloc_table()
+ * leaves every page_link empty (only the chain/end marker bits are set), and
+ * we fill in the DMA fields alone.
+ *
+ * Adjacent ranges (in user order) are merged, then cut into segments of at
+ * most ALIGN_DOWN(UINT_MAX, PAGE_SIZE) bytes so every segment, not only the
+ * first, stays page aligned (sg_dma_len is 32 bits).
+ */
+#include <linux/dma-mapping.h>
+#include <linux/iommu.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "vpd.h"
+
+#define VPD_MAX_SEG	((u64)ALIGN_DOWN(UINT_MAX, PAGE_SIZE))
+
+/* Iterate merged ranges: returns false when done. */
+static bool vpd_next_merged(const struct vpd_export *exp, u32 *idx,
+			    phys_addr_t *phys, u64 *len)
+{
+	u32 i = *idx;
+
+	if (i >= exp->nr_ranges)
+		return false;
+	*phys = exp->ranges[i].phys;
+	*len = exp->ranges[i].len;
+	for (i++; i < exp->nr_ranges; i++) {
+		if (exp->ranges[i].phys != *phys + *len)
+			break;
+		*len += exp->ranges[i].len;
+	}
+	*idx = i;
+	return true;
+}
+
+static unsigned int vpd_count_segs(const struct vpd_export *exp)
+{
+	unsigned int nents = 0;
+	phys_addr_t phys;
+	u32 idx = 0;
+	u64 len;
+
+	while (vpd_next_merged(exp, &idx, &phys, &len))
+		nents += DIV_ROUND_UP_ULL(len, VPD_MAX_SEG);
+	return nents;
+}
+
+/*
+ * Without an IOMMU translating for the importer, dma_map_resource() returns
+ * the physical address and treats an address beyond the importer's DMA mask
+ * as a driver bug (WARN).  Refuse that case up front instead.
+ */
+static bool vpd_importer_reaches(struct device *dev, phys_addr_t phys,
+				 u64 len)
+{
+	struct iommu_domain *dom;
+	u64 limit;
+
+	if (device_iommu_mapped(dev)) {
+		dom = iommu_get_domain_for_dev(dev);
+		if (dom && dom->type != IOMMU_DOMAIN_IDENTITY)
+			return true;
+	}
+
+	limit = dma_get_mask(dev);
+	if (dev->bus_dma_limit)
+		limit = min_t(u64, limit, dev->bus_dma_limit);
+	return phys + len - 1 <= limit;
+}
+
+static void vpd_unmap_segs(struct sg_table *sgt, unsigned int nents,
+			   struct device *dev, enum vpd_map_type type,
+			   enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	if (type != VPD_MAP_HOST_BRIDGE)
+		return;
+	for_each_sg(sgt->sgl, sg, nents, i)
+		dma_unmap_resource(dev, sg_dma_address(sg), sg_dma_len(sg),
+				   dir, DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
+			     enum vpd_map_type type,
+			     enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int nents, done = 0;
+	phys_addr_t phys;
+	u32 idx = 0;
+	u64 len;
+	int ret;
+
+	nents = vpd_count_segs(exp);
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+
+	sg = sgt->sgl;
+	while (vpd_next_merged(exp, &idx, &phys, &len)) {
+		if (type == VPD_MAP_HOST_BRIDGE &&
+		    !vpd_importer_reaches(dev, phys, len)) {
+			dev_info_ratelimited(&exp->pdev->dev,
+					     "dma-buf map refused: %s cannot address %pa+%#llx without an IOMMU (DMA mask too small)\n",
+					     dev_name(dev), &phys, len);
+			ret = -EINVAL;
+			goto err_unmap;
+		}
+		while (len) {
+			u64 seg = min(len, VPD_MAX_SEG);
+			dma_addr_t addr;
+
+			if (type == VPD_MAP_BUS) {
+				addr = phys + exp->bus_off;
+#ifdef HAVE_SG_DMA_MARK_BUS_ADDRESS
+				sg_dma_mark_bus_address(sg);
+#endif
+			} else {
+				addr = dma_map_resource(dev, phys, seg, dir,
+							DMA_ATTR_SKIP_CPU_SYNC);
+				if (dma_mapping_error(dev, addr)) {
+					dev_info_ratelimited(&exp->pdev->dev,
+							     "dma-buf map refused: dma_map_resource() for %s failed\n",
+							     dev_name(dev));
+					ret = -EIO;
+					goto err_unmap;
+				}
+			}
+			sg_dma_address(sg) = addr;
+			sg_dma_len(sg) = seg;
+			done++;
+			sg = sg_next(sg);
+			phys += seg;
+			len -= seg;
+		}
+	}
+	/* Every entry is DMA-mapped; nents is the count importers walk. */
+	sgt->nents = done;
+	return sgt;
+
+err_unmap:
+	vpd_unmap_segs(sgt, done, dev, type, dir);
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
+/* Mirror of vpd_sgt_map(). */
+void vpd_sgt_unmap(struct sg_table *sgt, struct device *dev,
+		   enum vpd_map_type type, enum dma_data_direction dir)
+{
+	vpd_unmap_segs(sgt, sgt->nents, dev, type, dir);
+	sg_free_table(sgt);
+	kfree(sgt);
+}

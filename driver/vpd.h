@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfio-pci-dmabuf: vfio-pci variant driver exporting BAR ranges as dma-bufs.
+ *
+ * Internal interfaces shared by the files of the module.
+ *
+ * Lock order (outermost first; every arrow is asserted where it is taken):
+ *
+ *   vfio_device_set::lock            (vfio core; held around close_device)
+ *     -> vpd_device::cfg_lock        (our config-space write hook)
+ *       -> vfio_pci_core_device::memory_lock (vfio-pci core, reset paths)
+ *         -> vpd_ctx::lock           (export list and block reasons)
+ *           -> dma_resv lock of an exported dma-buf
+ *             -> importer locks taken in its move_notify
+ *
+ * We never take memory_lock ourselves: the reset and PCI_COMMAND paths of
+ * vfio-pci already hold it when they call back into us (reset_prepare /
+ * reset_done), so taking it would self-deadlock or invert the order.  Nothing
+ * below vpd_ctx::lock touches user memory (no mmap_lock inversion).  The
+ * dma-buf callbacks that run with the resv lock held (map, unmap, pin,
+ * unpin) only use state guarded by that resv lock, never vpd_ctx::lock.
+ */
+#ifndef VPD_H
+#define VPD_H
+
+#include <linux/dma-buf.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+#include <linux/vfio_dmabuf.h>
+
+#define VPD_NAME	"vfio-pci-dmabuf"
+
+/* Upper bound on dma_ranges[] of one export (16 bytes each: 1 MiB). */
+#define VPD_MAX_RANGES	65536U
+
+/*
+ * Reasons why the BARs of a device must not be reached by importers.  The
+ * exports of a device are revoked while any reason is set and restored
+ * (importers notified again) when the last one clears.
+ */
+enum {
+	VPD_BLOCK_CLOSED	= BIT(0),	/* vfio device not open */
+	VPD_BLOCK_DECODE	= BIT(1),	/* MEMORY off in PCI_COMMAND or not D0 */
+	VPD_BLOCK_RESET		= BIT(2),	/* PCI core reset_prepare..reset_done */
+	VPD_BLOCK_LOWPOWER	= BIT(3),	/* low-power feature engaged */
+	VPD_BLOCK_REMOVED	= BIT(4),	/* driver unbound: permanent */
+};
+
+enum vpd_map_type {
+	VPD_MAP_UNKNOWN = 0,
+	VPD_MAP_BUS,		/* common switch, no ACS redirect: bus address */
+	VPD_MAP_HOST_BRIDGE,	/* via the root complex: IOMMU/DMA mapping */
+	VPD_MAP_UNSUPPORTED,	/* no P2P path */
+};
+
+/* Why a map type was chosen; used for the refusal message. */
+enum vpd_p2p_reason {
+	VPD_P2P_OK = 0,
+	VPD_P2P_NOT_PCI,	/* importer is not a PCI device */
+	VPD_P2P_NO_HB_DEV,	/* root bus has no host bridge device */
+	VPD_P2P_HB_DENIED,	/* host bridge not on any allow list */
+	VPD_P2P_HB_DIFFERENT,	/* different host bridges, not both allowed */
+};
+
+struct vpd_p2p_verdict {
+	enum vpd_map_type type;
+	enum vpd_p2p_reason reason;
+	bool acs_redirect;	/* an ACS redirect forced the host bridge path */
+	u16 hb_vendor;		/* exporter's host bridge device, if any */
+	u16 hb_device;
+};
+
+/* A physical MMIO range of an export, in user order. */
+struct vpd_range {
+	u64 offset;		/* offset in the BAR, as given by the user */
+	phys_addr_t phys;	/* CPU physical address */
+	u64 len;
+};
+
+/*
+ * Per-device export context.  Separately allocated and reference counted
+ * because exported dma-bufs may outlive the vfio device (close) and even the
+ * driver binding (remove): a buffer's release must still be able to unlink
+ * itself without touching freed memory.
+ *
+ * References: one held by the vpd_device from init to release, one by every
+ * vpd_export from creation to dma-buf release.
+ */
+struct vpd_ctx {
+	struct kref kref;
+
+	/*
+	 * Guards exports, blocked, open, next_id and cmb.  Taken from process
+	 * context only, possibly with memory_lock held by vfio-pci (reset
+	 * callbacks).  Held across dma_resv_lock() of our buffers, never the
+	 * other way round.
+	 */
+	struct mutex lock;
+	struct list_head exports;	/* vpd_export::node, live exports */
+	unsigned int blocked;		/* VPD_BLOCK_* */
+	unsigned int user_resets;	/* VFIO reset ioctls in flight */
+	u64 next_id;
+
+	/* NVMe CMB window, read while the device decodes (backend.c). */
+	struct {
+		bool valid;		/* fields below describe the window */
+		u8 bir;
+		u64 offset;
+		u64 size;
+	} cmb;
+
+	/*
+	 * Cache of P2P verdicts for importers, keyed by vpd_p2p_key();
+	 * xarray-internal locking.  Entries record the allow-list generation
+	 * they were computed under.
+	 */
+	struct xarray p2p_cache;
+
+	char name[32];			/* pci_name() of the exporter */
+};
+
+struct vpd_bar {
+	/* Immutable after probe. */
+	phys_addr_t phys;		/* resource start (CPU physical) */
+	u64 len;			/* 0: unusable for export */
+	u64 bus_off;			/* bus address - CPU physical address */
+	bool mem;			/* memory (not I/O port) BAR */
+};
+
+struct vpd_backend;
+
+struct vpd_device {
+	struct vfio_pci_core_device core;	/* must stay first: drvdata */
+	struct vpd_ctx *ctx;
+
+	/*
+	 * Serialises user config-space writes that touch PCI_COMMAND or the
+	 * PM control register so that the "revoke before the write, restore
+	 * after it" sequence of one write cannot interleave with another.
+	 * Outside memory_lock (vfio-pci takes that inside the write).
+	 */
+	struct mutex cfg_lock;
+
+	struct vpd_bar bars[PCI_STD_NUM_BARS];
+	const struct vpd_backend *backend;
+	struct dentry *dbg_dir;
+};
+
+/*
+ * One exported dma-buf.  Created by export.c, freed by the dma-buf release
+ * op.  Fields are immutable after creation unless stated otherwise.
+ */
+struct vpd_export {
+	struct vpd_ctx *ctx;		/* reference held */
+	struct dma_buf *dmabuf;
+	struct pci_dev *pdev;		/* reference held; exporter */
+	/*
+	 * The vfio device.  Only dereferenced while !revoked under the resv
+	 * lock: an unrevoked buffer implies an open, registered device.
+	 */
+	struct vpd_device *vd;
+	u64 id;
+	u32 region;
+	u32 nr_ranges;
+	u64 bus_off;
+	size_t size;
+	struct vpd_range *ranges;
+
+	/* Guarded by ctx->lock. */
+	struct list_head node;
+	bool linked;			/* on ctx->exports */
+
+	/* Guarded by dmabuf->resv. */
+	bool revoked;			/* importers must not map */
+	bool dead;			/* revoked for good (close/remove) */
+};
+
+/* Per-attachment exporter state (attach->priv). */
+struct vpd_attach {
+	struct vpd_p2p_verdict verdict;	/* computed at attach */
+
+	/* Guarded by dmabuf->resv. */
+	unsigned int nr_maps;		/* live sg tables */
+	bool pin_pending;		/* see dmabuf_ops.c: pin mechanism */
+	unsigned int unpin_due;		/* core unpins expected */
+};
+
+static inline struct vpd_device *vpd_from_vdev(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct vpd_device, core.vdev);
+}
+
+/* main.c */
+extern unsigned int vpd_revoke_timeout_ms;
+extern bool vpd_nvme_cmb_cre;
+
+/* export.c */
+int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
+			struct vfio_device_feature_dma_buf __user *arg,
+			size_t argsz);
+
+/* dmabuf_ops.c */
+extern const struct dma_buf_ops vpd_dmabuf_ops;
+
+/* p2p.c */
+void vpd_p2p_verdict(struct vpd_ctx *ctx, struct pci_dev *exporter,
+		     struct device *importer, struct vpd_p2p_verdict *v);
+void vpd_p2p_log_refusal(struct pci_dev *exporter, struct device *importer,
+			 const struct vpd_p2p_verdict *v);
+const char *vpd_map_type_name(enum vpd_map_type type);
+void vpd_bars_init(struct vpd_device *vd);
+
+/* sg.c */
+struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
+			     enum vpd_map_type type,
+			     enum dma_data_direction dir);
+void vpd_sgt_unmap(struct sg_table *sgt, struct device *dev,
+		   enum vpd_map_type type, enum dma_data_direction dir);
+
+/* backend.c */
+struct vpd_backend {
+	const char *name;
+	/*
+	 * Check ranges of @bar beyond the generic BAR checks.  Called with
+	 * ctx->lock held; @decoding tells whether device registers may be
+	 * read now.  Returns 0 or a negative errno.
+	 */
+	int (*validate)(struct vpd_device *vd, u32 bar, bool decoding,
+			const struct vfio_region_dma_range *ranges, u32 nr);
+};
+
+const struct vpd_backend *vpd_backend_select(struct pci_dev *pdev);
+void vpd_backend_open(struct vpd_device *vd);
+
+/* revoke.c */
+struct vpd_ctx *vpd_ctx_alloc(struct pci_dev *pdev);
+void vpd_ctx_put(struct vpd_ctx *ctx);
+void vpd_ctx_get(struct vpd_ctx *ctx);
+void vpd_block(struct vpd_device *vd, unsigned int reasons);
+void vpd_unblock(struct vpd_device *vd, unsigned int reasons);
+void vpd_sync_decode(struct vpd_device *vd);
+void vpd_sync_lowpower(struct vpd_device *vd);
+void vpd_user_reset_begin(struct vpd_device *vd);
+void vpd_user_reset_end(struct vpd_device *vd);
+void vpd_kill_all(struct vpd_device *vd, unsigned int reason);
+void vpd_export_link(struct vpd_ctx *ctx, struct vpd_export *exp);
+void vpd_export_unlink(struct vpd_export *exp);
+
+/* debugfs.c */
+void vpd_debugfs_init(void);
+void vpd_debugfs_exit(void);
+void vpd_debugfs_add(struct vpd_device *vd);
+void vpd_debugfs_remove(struct vpd_device *vd);
+
+#endif /* VPD_H */
