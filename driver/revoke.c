@@ -176,17 +176,18 @@ void vpd_user_reset_end(struct vpd_device *vd)
 }
 
 /*
- * Does the device decode its memory BARs right now?  Mirrors vfio-pci's own
- * test (power state below D3hot and MEMORY set, unless the device has no
- * MEMORY bit) but reads the physical register: vconfig is freed on close
- * and is guarded by memory_lock, which we must not take here.
+ * Does the device decode its memory BARs right now?  Like vfio-pci's own
+ * test (powered and MEMORY set, unless the device has no MEMORY bit) but
+ * stricter on power (D1/D2 do not serve memory requests either) and reading
+ * the physical register: vconfig is freed on close and is guarded by
+ * memory_lock, which we must not take here.
  */
 static bool vpd_hw_decoding(struct vpd_device *vd)
 {
 	struct pci_dev *pdev = vd->core.pdev;
 	u16 cmd;
 
-	if (pdev->current_state >= PCI_D3hot)
+	if (pdev->current_state != PCI_D0)
 		return false;
 	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd) || cmd == 0xffff)
 		return false;
