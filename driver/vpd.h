@@ -4,21 +4,26 @@
  *
  * Internal interfaces shared by the files of the module.
  *
- * Lock order (outermost first; every arrow is asserted where it is taken):
+ * Lock order (outermost first; asserted with lockdep_assert_held() and
+ * dma_resv_assert_held() where a function relies on it):
  *
- *   vfio_device_set::lock            (vfio core; held around close_device)
- *     -> vpd_device::cfg_lock        (our config-space write hook)
- *       -> vfio_pci_core_device::memory_lock (vfio-pci core, reset paths)
- *         -> vpd_ctx::lock           (export list and block reasons)
- *           -> dma_resv lock of an exported dma-buf
- *             -> importer locks taken in its move_notify
+ *   vfio_device_set::lock  (vfio core around open/close_device; our
+ *                           hot-reset wrapper)
+ *   vpd_device::cfg_lock   (our config-space write hook; never held
+ *                           together with vfio_device_set::lock)
+ *     -> vfio_pci_core_device::memory_lock  (taken by vfio-pci itself in
+ *                           its reset, config-write and power paths)
+ *       -> vpd_ctx::lock   (export list and block reasons)
+ *         -> dma_resv lock of each exported dma-buf
+ *           -> whatever the importer takes in move_notify
  *
  * We never take memory_lock ourselves: the reset and PCI_COMMAND paths of
  * vfio-pci already hold it when they call back into us (reset_prepare /
  * reset_done), so taking it would self-deadlock or invert the order.  Nothing
- * below vpd_ctx::lock touches user memory (no mmap_lock inversion).  The
- * dma-buf callbacks that run with the resv lock held (map, unmap, pin,
- * unpin) only use state guarded by that resv lock, never vpd_ctx::lock.
+ * under vpd_ctx::lock touches user memory (no mmap_lock inversion with the
+ * BAR fault path, which takes memory_lock under mmap_lock).  The dma-buf
+ * callbacks that run with the resv lock held (map, unmap, pin, unpin) only
+ * use state guarded by that resv lock, never vpd_ctx::lock.
  */
 #ifndef VPD_H
 #define VPD_H
