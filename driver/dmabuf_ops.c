@@ -147,7 +147,8 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 	if (!IS_ERR(sgt))
 		va->nr_maps++;
 out:
-	if (IS_ERR(sgt) && !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+	/* On failure the core unpins right away (MOVE_NOTIFY=n). */
+	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) && IS_ERR(sgt))
 		va->unpin_due++;
 	return sgt;
 }
