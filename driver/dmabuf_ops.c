@@ -135,7 +135,7 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 		goto out;
 	}
 
-	/* Not revoked: the vfio device is open and exp->vd is valid. */
+	/* Not revoked: the vfio device is open and its BARs decode. */
 	if (va->verdict.type != VPD_MAP_BUS &&
 	    va->verdict.type != VPD_MAP_HOST_BRIDGE) {
 		vpd_p2p_log_refusal(exp->pdev, attach->dev, &va->verdict);

@@ -87,7 +87,6 @@ static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 	exp->region = bar;
 	exp->size = size;
 	exp->bus_off = vd->bars[bar].bus_off;
-	exp->vd = vd;
 	exp->pdev = pci_dev_get(vd->core.pdev);
 	exp->ctx = vd->ctx;
 	vpd_ctx_get(exp->ctx);

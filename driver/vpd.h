@@ -165,12 +165,14 @@ struct vpd_device {
 struct vpd_export {
 	struct vpd_ctx *ctx;		/* reference held */
 	struct dma_buf *dmabuf;
-	struct pci_dev *pdev;		/* reference held; exporter */
 	/*
-	 * The vfio device.  Only dereferenced while !revoked under the resv
-	 * lock: an unrevoked buffer implies an open, registered device.
+	 * Exporter, reference held so the struct stays valid for messages
+	 * and topology walks; the device itself is only relied upon while
+	 * !revoked under the resv lock (an unrevoked buffer implies an open,
+	 * registered vfio device).  Nothing else of the vfio device is
+	 * referenced: everything map needs is copied in here at export.
 	 */
-	struct vpd_device *vd;
+	struct pci_dev *pdev;
 	u64 id;
 	u32 region;
 	u32 nr_ranges;
