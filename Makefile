@@ -1,0 +1,28 @@
+# vfio-dmabuf: top-level Makefile. It only delegates; each folder builds
+# itself. KVER names the Debian kernel to build for and boot (default: the
+# newest linux-image-6.12.*+deb12-amd64 the archive offers).
+KVER ?= $(shell scripts/kver)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+
+all: deps
+	@echo "built for $(KVER)"
+
+deps:
+	scripts/deps $(KVER)
+
+# Boot Debian's kernel in the QEMU bench and show what the guest sees.
+demo: deps
+	KVER=$(KVER) vm/demo
+
+# Every test: host unit tests, then every boot of vm/plan. The last line is
+# "N passed, N failed, N skipped".
+check: deps
+	KVER=$(KVER) vm/check
+
+clean:
+	rm -rf results tests/guest/bin
+
+distclean: clean
+	rm -rf .cache
+
+.PHONY: all deps demo check clean distclean
