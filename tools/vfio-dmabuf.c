@@ -4,7 +4,7 @@
  * `vfio-dmabuf --help`) for the manual.
  */
 #define _GNU_SOURCE
-#include "vfio-dmabuf.h"
+#include "../lib/vfio-dmabuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
