@@ -131,6 +131,22 @@ TEST(export_exec_hands_the_fd_over)
 			       "--range", "0:4K", "--exec", "exit 3", NULL));
 }
 
+TEST(export_hold_keeps_then_releases)
+{
+	char bdf[32], out[4096];
+
+	ASSERT_EQ(0, setup(VFIO_DMABUF_DRIVER, bdf, sizeof(bdf)));
+	ASSERT_EQ(0, tools_cli(out, sizeof(out), "export", bdf, "--region", "2",
+			       "--range", "0:4K", "--hold", "1", NULL)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "holding for 1 s")) TH_LOG("%s", out);
+	EXPECT_EQ(2, tools_cli(out, sizeof(out), "export", bdf, "--region", "2",
+			       "--range", "0:4K", "--hold", "1", "--exec", "true",
+			       NULL));
+	/* The CLI's exit closed the device: nothing stays exported. */
+	EXPECT_EQ(0, tools_cli(out, sizeof(out), "info", bdf, NULL));
+	EXPECT_NE(NULL, strstr(out, "(no live exports)")) TH_LOG("%s", out);
+}
+
 TEST(export_errors_are_explained)
 {
 	char bdf[32], out[4096];
