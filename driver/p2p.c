@@ -45,7 +45,8 @@ static int vpd_hb_param_set(const char *val, const struct kernel_param *kp)
 {
 	struct vpd_hb_id ids[VPD_MAX_HB_PARAM];
 	char buf[sizeof(vpd_hb_param_str)];
-	unsigned int nr = 0;
+	char str[sizeof(vpd_hb_param_str)];
+	unsigned int nr = 0, i, len;
 	char *p = buf, *tok;
 
 	if (strscpy(buf, val, sizeof(buf)) < 0)
@@ -69,11 +70,19 @@ static int vpd_hb_param_set(const char *val, const struct kernel_param *kp)
 		nr++;
 	}
 
+	/*
+	 * Read back the list as parsed ("vvvv:dddd,..."), not as written:
+	 * what the admin sees is what is in force (the raw string kept
+	 * leading blanks, strim() only moves the start pointer).
+	 */
+	for (i = 0, len = 0; i < nr; i++)
+		len += scnprintf(str + len, sizeof(str) - len, "%s%04x:%04x",
+				 i ? "," : "", ids[i].vendor, ids[i].device);
+
 	spin_lock(&vpd_hb_lock);
 	memcpy(vpd_hb_param, ids, nr * sizeof(ids[0]));
 	vpd_hb_param_nr = nr;
-	strscpy(vpd_hb_param_str, val, sizeof(vpd_hb_param_str));
-	strim(vpd_hb_param_str);
+	memcpy(vpd_hb_param_str, str, sizeof(str));
 	atomic_inc(&vpd_hb_gen);
 	spin_unlock(&vpd_hb_lock);
 	return 0;

@@ -371,4 +371,93 @@ TEST_F(p2p, map_refused_without_allowed_host_bridge)
 	close(fd);
 }
 
+/*
+ * 300 non-adjacent pages: more entries than one sg chunk holds (chained
+ * table), one DMA mapping each; a transfer into the last page lands in the
+ * last range's page of the BAR.
+ */
+TEST_F(p2p, many_ranges_chained_sg)
+{
+	enum { N = 300 };
+	struct vfio_region_dma_range r[N];
+	struct edu_imp_sg_entry ents[8];
+	struct edu_imp_info info;
+	uint8_t data[XFER];
+	uint32_t nents = 0;
+	uint64_t last;
+	int fd, i;
+
+	/* Every other page from 1 MiB, in descending BAR order. */
+	for (i = 0; i < N; i++) {
+		r[i].offset = (1UL << 20) + (uint64_t)(N - 1 - i) * 2 * PAGE;
+		r[i].length = PAGE;
+	}
+	last = r[N - 1].offset;
+	memset(self->bar + last, 0, PAGE);
+	fd = export_ranges(_metadata, self, r, N);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, edu_attach(self->imp, fd, 0));
+	ASSERT_EQ(0, edu_map(self->imp));
+	ASSERT_EQ(0, edu_sg(self->imp, ents, 8, &nents));
+	EXPECT_EQ(N, nents);
+	ASSERT_EQ(0, edu_info(self->imp, &info));
+	EXPECT_EQ(N * PAGE, info.mapped_len);
+
+	pattern_fill(data, XFER, 0x300);
+	ASSERT_EQ(0, edu_dma(self->imp, (uint64_t)(N - 1) * PAGE + 0x100,
+			     data, XFER, EDU_IMP_DIR_TO_DMABUF));
+	EXPECT_EQ(-1, pattern_check(self->bar + last + 0x100, XFER, 0x300));
+	close(fd);
+}
+
+/* Two importer contexts on one buffer: two attachments, both work. */
+TEST_F(p2p, two_attachments)
+{
+	struct vfio_region_dma_range r = { 0x90000, PAGE };
+	uint8_t got[XFER];
+	char buf[4096], line[128], *p;
+	int fd, imp2, n = 0;
+
+	fd = export_ranges(_metadata, self, &r, 1);
+	ASSERT_LE(0, fd);
+	imp2 = open(EDU_IMP_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, imp2);
+	ASSERT_EQ(0, edu_attach(self->imp, fd, 0));
+	ASSERT_EQ(0, edu_attach(imp2, fd, 0));
+	ASSERT_EQ(0, edu_map(self->imp));
+	ASSERT_EQ(0, edu_map(imp2));
+
+	ASSERT_EQ(0, dmabuf_debugfs_exports(self->bdf, buf, sizeof(buf)));
+	snprintf(line, sizeof(line), "  attach %s: map host-bridge mapped yes\n",
+		 self->edu);
+	for (p = buf; (p = strstr(p, line)); p++)
+		n++;
+	EXPECT_EQ(2, n) TH_LOG("exports:\n%s", buf);
+
+	pattern_fill(self->bar + r.offset, XFER, 0x222);
+	ASSERT_EQ(0, edu_dma(imp2, 0, got, XFER, EDU_IMP_DIR_FROM_DMABUF));
+	EXPECT_EQ(-1, pattern_check(got, XFER, 0x222));
+	close(imp2);
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(0, edu_dma(self->imp, 0, got, XFER, EDU_IMP_DIR_FROM_DMABUF));
+	EXPECT_EQ(-1, pattern_check(got, XFER, 0x222));
+	close(fd);
+}
+
+/* A bad allow list is refused as a whole and the old one stays. */
+TEST_F(p2p, host_bridge_param_rejects_garbage)
+{
+	char val[128];
+
+	EXPECT_EQ(-EINVAL, dmabuf_set_hb_param("8086"));
+	EXPECT_EQ(-EINVAL, dmabuf_set_hb_param("8086:29c0x"));
+	EXPECT_EQ(-EINVAL, dmabuf_set_hb_param("8086:29c0,10000:1"));
+	ASSERT_EQ(0, bench_sysfs_read(VPD_PARAM_HB, val, sizeof(val)));
+	EXPECT_STREQ("8086:29c0", val);
+	EXPECT_EQ(0, dmabuf_set_hb_param(" 1022:1480 , 8086:29c0 "));
+	ASSERT_EQ(0, bench_sysfs_read(VPD_PARAM_HB, val, sizeof(val)));
+	/* Read back as parsed, canonical form. */
+	EXPECT_STREQ("1022:1480,8086:29c0", val);
+}
+
 TEST_HARNESS_MAIN
