@@ -75,6 +75,7 @@ FIXTURE_VARIANT(bad)
 	uint32_t flags;
 	uint32_t nr_ranges;
 	uint32_t nr_copy;		/* ranges actually in the buffer */
+	long argsz_delta;		/* added to the exact argsz */
 	struct vfio_region_dma_range r[2];
 	int err;
 	/*
@@ -164,6 +165,11 @@ FIXTURE_VARIANT_ADD(bad, argsz_short_of_nr_ranges) {
 	.log = "argsz 32 too small for 2 ranges",
 };
 
+/* argsz not even covering the struct: vfio_check_feature() refuses. */
+FIXTURE_VARIANT_ADD(bad, argsz_short_of_header) {
+	.region = IVSHMEM_BAR, .argsz_delta = -4, .err = EINVAL,
+};
+
 /* Our limit beyond upstream (docs/design.md): 65536 ranges. */
 FIXTURE_VARIANT_ADD(bad, too_many_ranges) {
 	.region = IVSHMEM_BAR, .nr_ranges = 65537, .err = EINVAL,
@@ -200,7 +206,8 @@ TEST_F(bad, refused)
 
 	ret = dmabuf_feature(self->v.device,
 			     variant->feat ?: VFIO_DEVICE_FEATURE_GET, &req,
-			     variant->r, variant->nr_copy, 0);
+			     variant->r, variant->nr_copy,
+			     variant->argsz_delta);
 	if (ret >= 0)
 		close(ret);
 	ASSERT_EQ(-variant->err, ret);
