@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * No leaks ("basic" topology): many export/attach/map/unmap/detach/close
+ * cycles leave the number of dma-bufs, the debugfs export list and the
+ * unreclaimable slab where they were; a buffer keeps the exporter module
+ * loaded; both modules unload once every fd is closed. kmemleak (debug
+ * kernel) checks the rest after the suites.
+ *
+ * Must run last in its boot: the final test unloads the modules.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "revoke_util.h"
+#include "kselftest_harness.h"
+
+#define BAR		VFIO_PCI_BAR2_REGION_INDEX
+#define CYCLES		1000
+/* Device close/reopen is heavier (container and IOMMU domain setup). */
+#define CLOSE_CYCLES	100
+/*
+ * Allowed growth of SUnreclaim. A leak of the smallest object we allocate
+ * per cycle (vpd_attach, 64 B slab) over 1000 cycles is 64 KiB; the dma-buf,
+ * its file and export are several hundred bytes. Per-CPU slab caches and
+ * other tasks make a few hundred KiB of noise.
+ */
+#define SLAB_TOLERANCE_KB	512
+
+static void settle(void)
+{
+	/* Let deferred frees (RCU, fput work) run, then drain caches. */
+	sync();
+	usleep(200000);
+	rv_slab_shrink();
+}
+
+TEST(export_map_cycles_leave_no_trace)
+{
+	long slab0, slab1;
+	int n0, n1, i, buf, imp, yes, no;
+	struct rv_dev d;
+	uint64_t t0, dt;
+
+	ASSERT_EQ(0, rv_load_modules());
+	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM, &d));
+	imp = rv_imp_open();
+	ASSERT_LE(0, imp);
+
+	/* Warm the caches once so first-use allocations do not count. */
+	buf = rv_export(d.v.device, BAR, 0, 1u << 20);
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, rv_imp_attach(imp, buf, 0));
+	ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH));
+	/* The counter sees our buffers (baseline + 1 while it is open). */
+	n0 = rv_dmabuf_count();
+	ASSERT_LE(1, n0);
+	ASSERT_EQ(1, rv_debugfs_exports(d.bdf, &yes, &no));
+	close(buf);
+	settle();
+	ASSERT_EQ(n0 - 1, rv_dmabuf_count());
+
+	n0 = rv_dmabuf_count();
+	slab0 = rv_meminfo_kb("SUnreclaim");
+	ASSERT_LT(0, slab0);
+
+	t0 = rv_now_ns();
+	for (i = 0; i < CYCLES; i++) {
+		buf = rv_export(d.v.device, BAR, (i % 16) * 4096ull,
+				(1 + i % 4) * 4096ull);
+		ASSERT_LE(0, buf) TH_LOG("cycle %d: export %d", i, buf);
+		ASSERT_EQ(0, rv_imp_attach(imp, buf, 0)) TH_LOG("cycle %d", i);
+		ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
+		ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_UNMAP));
+		ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH));
+		ASSERT_EQ(0, close(buf));
+	}
+	dt = rv_now_ns() - t0;
+	TH_LOG("%d cycles in %llu ms", CYCLES,
+	       (unsigned long long)(dt / 1000000));
+	settle();
+
+	n1 = rv_dmabuf_count();
+	slab1 = rv_meminfo_kb("SUnreclaim");
+	TH_LOG("dma-bufs %d -> %d, SUnreclaim %ld -> %ld kB", n0, n1, slab0,
+	       slab1);
+	EXPECT_EQ(n0, n1);
+	EXPECT_GT(SLAB_TOLERANCE_KB, slab1 - slab0);
+	EXPECT_EQ(0, rv_debugfs_exports(d.bdf, &yes, &no));
+
+	close(imp);
+	rv_dev_close(&d);
+}
+
+/* Closing the device with a mapped, attached export, many times over. */
+TEST(close_with_live_exports_cycles_leave_no_trace)
+{
+	long slab0, slab1;
+	int n0, n1, i, buf, imp;
+	struct edu_imp_info info;
+	struct rv_dev d;
+	uint64_t t0;
+
+	ASSERT_EQ(0, rv_load_modules());
+	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM, &d));
+	rv_dev_close(&d);
+	settle();
+	n0 = rv_dmabuf_count();
+	slab0 = rv_meminfo_kb("SUnreclaim");
+
+	t0 = rv_now_ns();
+	for (i = 0; i < CLOSE_CYCLES; i++) {
+		ASSERT_EQ(0, rv_dev_reopen(&d));
+		buf = rv_export(d.v.device, BAR, 0, 8192);
+		ASSERT_LE(0, buf);
+		imp = rv_imp_open();
+		ASSERT_LE(0, imp);
+		ASSERT_EQ(0, rv_imp_attach(imp, buf, 0));
+		ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
+		rv_dev_close(&d);
+		ASSERT_EQ(0, rv_imp_info(imp, &info));
+		ASSERT_EQ(1, info.move_notify_count);
+		/* Importer first on odd cycles, buffer first on even ones. */
+		if (i & 1) {
+			close(imp);
+			close(buf);
+		} else {
+			close(buf);
+			close(imp);
+		}
+	}
+	TH_LOG("%d cycles in %llu ms", CLOSE_CYCLES,
+	       (unsigned long long)((rv_now_ns() - t0) / 1000000));
+	settle();
+	n1 = rv_dmabuf_count();
+	slab1 = rv_meminfo_kb("SUnreclaim");
+	TH_LOG("dma-bufs %d -> %d, SUnreclaim %ld -> %ld kB", n0, n1, slab0,
+	       slab1);
+	EXPECT_EQ(n0, n1);
+	EXPECT_GT(SLAB_TOLERANCE_KB, slab1 - slab0);
+}
+
+static int module_loaded(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * A live buffer holds the exporter module (even with its device closed);
+ * once every fd is closed both modules unload.
+ */
+TEST(modules_unload_after_fds_close)
+{
+	struct rv_dev d;
+	int buf, imp;
+
+	ASSERT_EQ(0, rv_load_modules());
+	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM, &d));
+	buf = rv_export(d.v.device, BAR, 0, 4096);
+	ASSERT_LE(0, buf);
+	imp = rv_imp_open();
+	ASSERT_LE(0, imp);
+	ASSERT_EQ(0, rv_imp_attach(imp, buf, 0));
+	ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
+	rv_dev_close(&d);
+
+	EXPECT_NE(0, bench_rmmod(RV_MODULE));
+	EXPECT_NE(0, bench_rmmod(RV_IMP_MODULE));
+	close(imp);
+	EXPECT_NE(0, bench_rmmod(RV_MODULE));
+	close(buf);
+	settle();
+
+	EXPECT_EQ(0, bench_rmmod(RV_IMP_MODULE));
+	EXPECT_EQ(0, bench_rmmod(RV_MODULE));
+	EXPECT_FALSE(module_loaded("edu_importer"));
+	EXPECT_FALSE(module_loaded(RV_MODULE));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Revocation by resets ("hotplug" topology: ivshmem alone behind a
+ * pcie-root-port, so its reset method is a bus reset). Three ways in: VFIO_DEVICE_RESET, a PCI core reset from
+ * sysfs (reset_prepare/reset_done only), VFIO_DEVICE_PCI_HOT_RESET.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "revoke_util.h"
+#include "kselftest_harness.h"
+
+#define BAR		VFIO_PCI_BAR2_REGION_INDEX
+#define EXP_LEN		(64u << 10)
+#define XFER		2048u
+#define XFER_OFF	8192u
+
+FIXTURE(hp)
+{
+	struct rv_dev d;
+	uint8_t *bar;
+	size_t bar_size;
+	uint8_t pattern[XFER];
+	int buf;
+	int imp;
+};
+
+FIXTURE_SETUP(hp)
+{
+	self->buf = self->imp = -1;
+	ASSERT_EQ(0, rv_load_modules());
+	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
+				 &self->d));
+	self->bar = bench_vfio_mmap_region(self->d.v.device, BAR,
+					   &self->bar_size);
+	ASSERT_NE(MAP_FAILED, self->bar);
+	rv_fill(self->pattern, XFER, getpid());
+	memcpy(self->bar + XFER_OFF, self->pattern, XFER);
+	munmap(self->bar, self->bar_size);
+
+	self->buf = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
+	ASSERT_LE(0, self->buf) TH_LOG("export: %s", strerror(-self->buf));
+	self->imp = rv_imp_open();
+	ASSERT_LE(0, self->imp);
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf, 0));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+}
+
+FIXTURE_TEARDOWN(hp)
+{
+	if (self->imp >= 0)
+		close(self->imp);
+	if (self->buf >= 0)
+		close(self->buf);
+	rv_dev_close(&self->d);
+}
+
+static void hp_expect_read(struct __test_metadata *_metadata, int imp,
+			   const uint8_t *want)
+{
+	uint8_t got[XFER];
+
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(0, rv_imp_dma(imp, XFER_OFF, got, XFER,
+				EDU_IMP_DIR_FROM_DMABUF));
+	EXPECT_EQ(0, memcmp(got, want, XFER));
+}
+
+/*
+ * VFIO_DEVICE_RESET (a bus reset here) revokes before the reset and
+ * restores after it: two move_notify calls, the mapping dropped, and a
+ * re-map that reads the same data again.
+ */
+TEST_F(hp, vfio_reset_revokes_then_restores)
+{
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	struct edu_imp_info info;
+	int yes, no;
+
+	ASSERT_EQ(0, ioctl(self->d.v.device, VFIO_DEVICE_GET_INFO, &dinfo));
+	ASSERT_TRUE(dinfo.flags & VFIO_DEVICE_FLAGS_RESET);
+	hp_expect_read(_metadata, self->imp, self->pattern);
+
+	ASSERT_EQ(0, ioctl(self->d.v.device, VFIO_DEVICE_RESET))
+		TH_LOG("reset: %s", strerror(errno));
+
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(2, info.move_notify_count);
+	EXPECT_EQ(1, info.revoked_seen);
+	EXPECT_EQ(0, info.mapped);
+	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(1, no);
+
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	hp_expect_read(_metadata, self->imp, self->pattern);
+}
+
+/*
+ * A reset the PCI core does on its own (sysfs "reset", outside VFIO) goes
+ * through reset_prepare/reset_done: revoke before, restore after.
+ */
+TEST_F(hp, sysfs_reset_revokes_then_restores)
+{
+	struct edu_imp_info info;
+	char path[PATH_MAX];
+
+	hp_expect_read(_metadata, self->imp, self->pattern);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
+		 self->d.bdf);
+	ASSERT_EQ(0, bench_sysfs_write(path, "1"));
+
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(2, info.move_notify_count);
+	EXPECT_EQ(1, info.revoked_seen);
+	EXPECT_EQ(0, info.mapped);
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	hp_expect_read(_metadata, self->imp, self->pattern);
+}
+
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET (secondary bus reset of the root port, the
+ * exporter is alone in its reset set): revoke before, restore after.
+ */
+TEST_F(hp, hot_reset_revokes_then_restores)
+{
+	struct vfio_pci_hot_reset_info *hinfo;
+	struct vfio_pci_hot_reset *reset;
+	struct edu_imp_info info;
+	int32_t *fds;
+
+	hinfo = calloc(1, sizeof(*hinfo) +
+		       8 * sizeof(struct vfio_pci_dependent_device));
+	ASSERT_NE(NULL, hinfo);
+	hinfo->argsz = sizeof(*hinfo) +
+		       8 * sizeof(struct vfio_pci_dependent_device);
+	ASSERT_EQ(0, ioctl(self->d.v.device,
+			   VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, hinfo))
+		TH_LOG("hot reset info: %s", strerror(errno));
+	EXPECT_EQ(1, hinfo->count);
+	free(hinfo);
+
+	reset = calloc(1, sizeof(*reset) + sizeof(int32_t));
+	ASSERT_NE(NULL, reset);
+	reset->argsz = sizeof(*reset) + sizeof(int32_t);
+	reset->count = 1;
+	fds = reset->group_fds;
+	fds[0] = self->d.v.group;
+	hp_expect_read(_metadata, self->imp, self->pattern);
+	ASSERT_EQ(0, ioctl(self->d.v.device, VFIO_DEVICE_PCI_HOT_RESET, reset))
+		TH_LOG("hot reset: %s", strerror(errno));
+	free(reset);
+
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(2, info.move_notify_count);
+	EXPECT_EQ(1, info.revoked_seen);
+	EXPECT_EQ(0, info.mapped);
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	hp_expect_read(_metadata, self->imp, self->pattern);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Revocation of exported BAR ranges ("basic" topology): ivshmem's BAR2 is
+ * exported through vfio-pci-dmabuf and imported by edu-importer, whose edu
+ * DMA engine really reads and writes the BAR through the vIOMMU. Each test
+ * triggers one revoke path and checks what an importer and userspace can
+ * observe: move_notify count, errnos, debugfs state, bytes in the BAR and
+ * timestamps.
+ *
+ * Behaviour that depends on CONFIG_DMABUF_MOVE_NOTIFY is marked so; the
+ * Debian kernel has it off, the debug kernel on.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "revoke_util.h"
+#include "kselftest_harness.h"
+
+#define BAR		VFIO_PCI_BAR2_REGION_INDEX
+#define EXP_LEN		(64u << 10)
+#define XFER		2048u
+/* A DMA inside the second page, to see the ranges are used, not just 0. */
+#define XFER_OFF	(4096u + 512u)
+
+FIXTURE(rv)
+{
+	struct rv_dev d;
+	uint8_t *bar;
+	size_t bar_size;
+	uint8_t pattern[XFER];
+	int buf;
+	int imp;
+};
+
+static void rv_unmap_bar(FIXTURE_DATA(rv) *self)
+{
+	if (self->bar && self->bar != MAP_FAILED)
+		munmap(self->bar, self->bar_size);
+	self->bar = NULL;
+}
+
+FIXTURE_SETUP(rv)
+{
+	self->buf = self->imp = -1;
+	self->bar = NULL;
+	ASSERT_EQ(0, rv_load_modules());
+	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
+				 &self->d));
+	self->bar = bench_vfio_mmap_region(self->d.v.device, BAR,
+					   &self->bar_size);
+	ASSERT_NE(MAP_FAILED, self->bar);
+	rv_fill(self->pattern, XFER, getpid());
+	memcpy(self->bar + XFER_OFF, self->pattern, XFER);
+
+	self->buf = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
+	ASSERT_LE(0, self->buf) TH_LOG("export: %s", strerror(-self->buf));
+	self->imp = rv_imp_open();
+	ASSERT_LE(0, self->imp);
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf, 0));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+}
+
+FIXTURE_TEARDOWN(rv)
+{
+	rv_unmap_bar(self);
+	if (self->imp >= 0)
+		close(self->imp);
+	if (self->buf >= 0)
+		close(self->buf);
+	rv_dev_close(&self->d);
+}
+
+/* The importer reads what the CPU wrote to the BAR: the data path works. */
+static void rv_expect_read(struct __test_metadata *_metadata, int imp,
+			   const uint8_t *want)
+{
+	uint8_t got[XFER];
+
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(0, rv_imp_dma(imp, XFER_OFF, got, XFER,
+				EDU_IMP_DIR_FROM_DMABUF));
+	EXPECT_EQ(0, memcmp(got, want, XFER));
+}
+
+static void rv_expect_revoked(struct __test_metadata *_metadata, int imp)
+{
+	uint8_t junk[XFER];
+
+	memset(junk, 0xa5, sizeof(junk));
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(-ENODEV, rv_imp_dma(imp, XFER_OFF, junk, XFER,
+				      EDU_IMP_DIR_TO_DMABUF));
+	EXPECT_EQ(-ENODEV, rv_imp_dma(imp, XFER_OFF, junk, XFER,
+				      EDU_IMP_DIR_FROM_DMABUF));
+}
+
+/*
+ * Closing the VFIO device revokes for good: the importer is told, cannot
+ * map or DMA again, and a DMA it tries does not reach the BAR (the bytes
+ * are the same when the device is opened again).
+ */
+TEST_F(rv, close_revokes_and_dma_never_reaches_bar)
+{
+	struct edu_imp_info info;
+	int yes, no;
+
+	rv_expect_read(_metadata, self->imp, self->pattern);
+	rv_unmap_bar(self);
+	rv_dev_close(&self->d);
+
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(1, info.revoked_seen);
+	EXPECT_EQ(0, info.mapped);
+	rv_expect_revoked(_metadata, self->imp);
+
+	/* Dead buffers are no longer listed; the buffer itself lives on. */
+	ASSERT_EQ(0, rv_debugfs_exports(self->d.bdf, &yes, &no));
+
+	ASSERT_EQ(0, rv_dev_reopen(&self->d));
+	self->bar = bench_vfio_mmap_region(self->d.v.device, BAR,
+					   &self->bar_size);
+	ASSERT_NE(MAP_FAILED, self->bar);
+	EXPECT_EQ(0, memcmp(self->bar + XFER_OFF, self->pattern, XFER))
+		TH_LOG("a refused DMA changed the BAR");
+
+	/* Revoked by close is permanent, even with the device open again. */
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+}
+
+/*
+ * PCI_COMMAND.MEMORY cleared through the VFIO config region revokes; set
+ * again it restores (a second move_notify), the importer re-maps and the
+ * BAR still holds the data.
+ */
+TEST_F(rv, memory_disable_revokes_enable_restores)
+{
+	struct edu_imp_info info;
+	uint16_t cmd;
+	int yes, no;
+
+	rv_expect_read(_metadata, self->imp, self->pattern);
+	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(1, no);
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	ASSERT_EQ(0, rv_cfg_read16(&self->d, PCI_COMMAND, &cmd));
+	EXPECT_EQ(0, cmd & PCI_COMMAND_MEMORY);
+	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(1, yes);
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(1, info.revoked_seen);
+	EXPECT_EQ(0, info.mapped);
+	rv_expect_revoked(_metadata, self->imp);
+
+	/* Rewriting the same "off" value is not a new revoke. */
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(1, no);
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(2, info.move_notify_count);
+	EXPECT_EQ(1, info.revoked_seen);
+
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	rv_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, memcmp(self->bar + XFER_OFF, self->pattern, XFER));
+}
+
+/* Exported while decoding is off: born revoked, usable once it is on. */
+TEST_F(rv, export_while_memory_off_is_born_revoked)
+{
+	struct edu_imp_info info;
+	int buf2, imp2, yes, no;
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	buf2 = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
+	ASSERT_LE(0, buf2) TH_LOG("export: %s", strerror(-buf2));
+	ASSERT_EQ(2, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(2, yes);
+
+	imp2 = rv_imp_open();
+	ASSERT_LE(0, imp2);
+	EXPECT_EQ(-ENODEV, rv_imp_attach(imp2, buf2, 0));
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(2, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(2, no);
+	ASSERT_EQ(0, rv_imp_attach(imp2, buf2, 0));
+	ASSERT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	rv_expect_read(_metadata, imp2, self->pattern);
+	ASSERT_EQ(0, rv_imp_info(imp2, &info));
+	EXPECT_EQ(0, info.move_notify_count);
+	close(imp2);
+	close(buf2);
+}
+
+/*
+ * Decoding off, then the device closed with exports alive and attached:
+ * upstream underflowed a refcount and hung here (fixed for 7.1-rc). Close
+ * must return, leave the buffers dead and the device usable again.
+ */
+TEST_F(rv, close_with_memory_off_and_live_exports)
+{
+	struct edu_imp_info info;
+	int buf2, imp2, yes, no;
+	uint64_t t0;
+
+	buf2 = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
+	ASSERT_LE(0, buf2);
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+
+	rv_unmap_bar(self);
+	t0 = rv_now_ns();
+	rv_dev_close(&self->d);
+	/* Nothing to wait for: no fence is pending. */
+	EXPECT_GT(2000000000ull, rv_now_ns() - t0);
+
+	/* Already revoked: close makes it permanent without a new notify. */
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	rv_expect_revoked(_metadata, self->imp);
+	imp2 = rv_imp_open();
+	ASSERT_LE(0, imp2);
+	EXPECT_EQ(-ENODEV, rv_imp_attach(imp2, buf2, 0));
+	close(buf2);
+
+	/* Open again: decoding is back, old buffers stay dead, new ones work. */
+	ASSERT_EQ(0, rv_dev_reopen(&self->d));
+	ASSERT_EQ(0, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	buf2 = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
+	ASSERT_LE(0, buf2);
+	ASSERT_EQ(0, rv_imp_attach(imp2, buf2, 0));
+	ASSERT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	rv_expect_read(_metadata, imp2, self->pattern);
+	close(imp2);
+	close(buf2);
+	EXPECT_EQ(0, rv_kmsg_count("refcount_t"));
+}
+
+/*
+ * The exporter's revoke waits for DMA in flight. The importer is in NOWAIT
+ * mode (its move_notify does not wait for its own transfer), so only the
+ * exporter's fence wait can hold the config write back until edu is done:
+ * the write must return after the transfer's completion time and must
+ * have started before it (else the test proves nothing).
+ */
+TEST_F(rv, revoke_waits_for_dma_in_flight)
+{
+	struct edu_imp_info info;
+	struct edu_imp_dma dma;
+	struct edu_imp_wait w;
+	uint8_t got[XFER];
+	uint64_t t0, t1;
+
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
+				   EDU_IMP_ATTACH_NOWAIT));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+
+	ASSERT_EQ(0, rv_imp_dma_async(self->imp, XFER_OFF, XFER, &dma));
+	t0 = rv_now_ns();
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	t1 = rv_now_ns();
+
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(0, rv_imp_wait(self->imp, got, XFER, &w));
+	EXPECT_EQ(0, w.status);
+	TH_LOG("dma started %llu, revoke %llu..%llu, dma done %llu (ns)",
+	       (unsigned long long)dma.started_ns, (unsigned long long)t0,
+	       (unsigned long long)t1, (unsigned long long)w.completed_ns);
+	ASSERT_LT(t0, w.completed_ns) TH_LOG("DMA ended before the revoke");
+	EXPECT_LE(w.completed_ns, t1) TH_LOG("revoke returned with DMA in flight");
+	/* edu read the BAR while it was still decoding. */
+	EXPECT_EQ(0, memcmp(got, self->pattern, XFER));
+
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(0, info.mapped);
+	rv_expect_revoked(_metadata, self->imp);
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	rv_expect_read(_metadata, self->imp, self->pattern);
+}
+
+/*
+ * Control for the test above: with revoke_timeout_ms=1 the exporter gives
+ * up waiting, so the same config write returns while the transfer is
+ * still in flight, and says so in the kernel log. This shows the timing
+ * test measures the exporter's wait and nothing else.
+ */
+#define RV_TIMEOUT_PARAM "/sys/module/" RV_MODULE "/parameters/revoke_timeout_ms"
+
+TEST_F(rv, revoke_wait_is_bounded_by_revoke_timeout_ms)
+{
+	struct edu_imp_dma dma;
+	struct edu_imp_wait w;
+	char old[32];
+	uint64_t t1;
+	int logged;
+
+	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
+	logged = rv_kmsg_count("importer fences still pending");
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
+				   EDU_IMP_ATTACH_NOWAIT));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	rv_unmap_bar(self);
+
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, "1"));
+	ASSERT_EQ(0, rv_imp_dma_async(self->imp, XFER_OFF, XFER, &dma));
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	t1 = rv_now_ns();
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, old));
+
+	ASSERT_EQ(0, rv_imp_wait(self->imp, NULL, 0, &w));
+	EXPECT_GT(w.completed_ns, t1) TH_LOG("the exporter still waited");
+	EXPECT_EQ(logged + 1, rv_kmsg_count("importer fences still pending"));
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+}
+
+/*
+ * VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY revokes before the device may leave
+ * D0 (whether it does depends on runtime PM); LOW_POWER_EXIT restores.
+ */
+static int rv_low_power(int device, uint32_t feature)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_SET | feature,
+	};
+
+	return ioctl(device, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+}
+
+TEST_F(rv, low_power_entry_revokes_exit_restores)
+{
+	struct edu_imp_info info;
+	int yes, no;
+
+	rv_expect_read(_metadata, self->imp, self->pattern);
+	rv_unmap_bar(self);
+	ASSERT_EQ(0, rv_low_power(self->d.v.device,
+				  VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(1, yes);
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(0, info.mapped);
+	rv_expect_revoked(_metadata, self->imp);
+
+	ASSERT_EQ(0, rv_low_power(self->d.v.device,
+				  VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	EXPECT_EQ(1, no);
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(2, info.move_notify_count);
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	rv_expect_read(_metadata, self->imp, self->pattern);
+}
+
+/*
+ * Importers that cannot honour a revoke get no mapping. Static (no
+ * importer ops, hence no peer2peer): attach fails. Pinned (RDMA pinned
+ * umem pattern): MOVE_NOTIFY=y: dma_buf_pin() fails, so ATTACH fails;
+ * MOVE_NOTIFY=n: the exporter cannot tell the importer's pin from the
+ * core's pin-for-map at pin time, so ATTACH succeeds and MAP fails.
+ */
+TEST_F(rv, pinned_and_static_importers_are_refused)
+{
+	struct edu_imp_info info;
+	int imp2, ret;
+
+	imp2 = rv_imp_open();
+	ASSERT_LE(0, imp2);
+	EXPECT_EQ(-EOPNOTSUPP, rv_imp_attach(imp2, self->buf,
+					     EDU_IMP_ATTACH_STATIC));
+
+	ret = rv_imp_attach(imp2, self->buf, EDU_IMP_ATTACH_PINNED);
+	if (rv_move_notify_enabled()) {
+		EXPECT_EQ(-EOPNOTSUPP, ret);
+	} else {
+		ASSERT_EQ(0, ret);
+		EXPECT_EQ(-EOPNOTSUPP, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+		ASSERT_EQ(0, rv_imp_info(imp2, &info));
+		EXPECT_EQ(0, info.mapped);
+		EXPECT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_DETACH));
+	}
+	close(imp2);
+
+	/* The well-behaved importer is unaffected. */
+	rv_expect_read(_metadata, self->imp, self->pattern);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hot-unplug of the exporter ("hotplug" topology: ivshmem alone behind a
+ * pcie-root-port, removed by a host-side QMP device_del). QEMU's q35 does
+ * that root port's hotplug through ACPI (acpiphp); a kernel without a
+ * hotplug driver for the slot cannot remove the device, and the test is
+ * skipped there (the debug kernel has no CONFIG_HOTPLUG_PCI_ACPI). Native
+ * PCIe hotplug is no way out: 6.12's pciehp removal alone makes lockdep
+ * report reset_lock vs pci_rescan_remove_lock, and vfio-pci's reset at open
+ * through pciehp's slot reset adds a vfio group lock chain (docs/design.md).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+#include "revoke_util.h"
+#include "kselftest_harness.h"
+
+#define BAR		VFIO_PCI_BAR2_REGION_INDEX
+#define EXP_LEN		(64u << 10)
+#define XFER		2048u
+#define XFER_OFF	8192u
+/* pciehp waits out the 5 s attention-button grace period before removal. */
+#define UNPLUG_WAIT_S	30
+
+FIXTURE(hp)
+{
+	struct rv_dev d;
+	uint8_t pattern[XFER];
+	int buf;
+	int imp;
+};
+
+/*
+ * Is the slot of @bdf ("DDDD:BB:SS.F") served by a hotplug driver? Such a
+ * slot is listed in /sys/bus/pci/slots with its address and a power file.
+ */
+static bool hotplug_slot_of(const char *bdf)
+{
+	char path[PATH_MAX], addr[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	dir = opendir("/sys/bus/pci/slots");
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/address",
+			 de->d_name);
+		if (bench_sysfs_read(path, addr, sizeof(addr)) ||
+		    strncmp(addr, bdf, strlen(addr)))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%s/power",
+			 de->d_name);
+		found = access(path, F_OK) == 0;
+	}
+	closedir(dir);
+	return found;
+}
+
+FIXTURE_SETUP(hp)
+{
+	size_t size;
+	uint8_t *bar;
+
+	self->buf = self->imp = -1;
+	ASSERT_EQ(0, rv_load_modules());
+	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
+				 &self->d));
+	bar = bench_vfio_mmap_region(self->d.v.device, BAR, &size);
+	ASSERT_NE(MAP_FAILED, bar);
+	rv_fill(self->pattern, XFER, getpid());
+	memcpy(bar + XFER_OFF, self->pattern, XFER);
+	munmap(bar, size);
+
+	self->buf = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
+	ASSERT_LE(0, self->buf) TH_LOG("export: %s", strerror(-self->buf));
+	self->imp = rv_imp_open();
+	ASSERT_LE(0, self->imp);
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf, 0));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+}
+
+FIXTURE_TEARDOWN(hp)
+{
+	if (self->imp >= 0)
+		close(self->imp);
+	if (self->buf >= 0)
+		close(self->buf);
+	rv_dev_close(&self->d);
+}
+
+static void hp_expect_read(struct __test_metadata *_metadata, int imp,
+			   const uint8_t *want)
+{
+	uint8_t got[XFER];
+
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(0, rv_imp_dma(imp, XFER_OFF, got, XFER,
+				EDU_IMP_DIR_FROM_DMABUF));
+	EXPECT_EQ(0, memcmp(got, want, XFER));
+}
+
+/*
+ * The exporter is device_del'ed while a buffer is imported and mapped:
+ * removal revokes for good before it waits for the VFIO user, the
+ * importer is told and cannot map again; closing the device lets the
+ * removal finish; nothing hangs.
+ */
+TEST_F_TIMEOUT(hp, unplug_revokes_imported_buffer, 3 * UNPLUG_WAIT_S)
+{
+	struct edu_imp_info info;
+	char path[PATH_MAX];
+	uint8_t junk[XFER];
+	int i;
+
+	if (!hotplug_slot_of(self->d.bdf))
+		SKIP(return, "no hotplug driver serves the slot of %s",
+		     self->d.bdf);
+	hp_expect_read(_metadata, self->imp, self->pattern);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", self->d.bdf);
+	ASSERT_EQ(0, bench_host_request("device_del shm0dev"));
+
+	for (i = 0; i < UNPLUG_WAIT_S * 10; i++) {
+		ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+		if (info.move_notify_count)
+			break;
+		usleep(100000);
+	}
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(1, info.revoked_seen);
+	EXPECT_EQ(0, info.mapped);
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	memset(junk, 0, sizeof(junk));
+	EXPECT_EQ(-ENODEV, rv_imp_dma(self->imp, XFER_OFF, junk, XFER,
+				      EDU_IMP_DIR_TO_DMABUF));
+
+	/* vfio-pci's remove waits for the user to close the device. */
+	rv_dev_close(&self->d);
+	for (i = 0; i < UNPLUG_WAIT_S * 10 && access(path, F_OK) == 0; i++)
+		usleep(100000);
+	EXPECT_NE(0, access(path, F_OK)) TH_LOG("%s still present", path);
+
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	EXPECT_EQ(0, close(self->buf));
+	self->buf = -1;
+}
+
+TEST_HARNESS_MAIN
