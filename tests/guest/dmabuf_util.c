@@ -225,7 +225,8 @@ int kmsg_mark(void)
 
 int kmsg_find(int mark, const char *needle, char *line, size_t len)
 {
-	char rec[2048];
+	/* A read shorter than the record fails with EINVAL: be generous. */
+	char rec[8192];
 	ssize_t n;
 
 	for (;;) {
