@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Revocation by resets ("hotplug" topology: ivshmem alone behind a
- * pcie-root-port, so its reset method is a bus reset). Three ways in: VFIO_DEVICE_RESET, a PCI core reset from
- * sysfs (reset_prepare/reset_done only), VFIO_DEVICE_PCI_HOT_RESET.
+ * Revocation by resets ("hotplug-acpi" topology: ivshmem alone behind a
+ * pcie-root-port, so its reset method is a bus reset). Three ways in:
+ * VFIO_DEVICE_RESET, a PCI core reset from sysfs (reset_prepare/reset_done
+ * only), VFIO_DEVICE_PCI_HOT_RESET.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hot-unplug of the exporter ("hotplug" topology: ivshmem alone behind a
+ * Hot-unplug of the exporter ("hotplug-acpi" topology: ivshmem alone behind a
  * pcie-root-port, removed by a host-side QMP device_del). QEMU's q35 does
  * that root port's hotplug through ACPI (acpiphp); a kernel without a
  * hotplug driver for the slot cannot remove the device, and the test is
