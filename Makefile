@@ -4,8 +4,13 @@
 KVER ?= $(shell scripts/kver)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 
+# Kernel modules (out of tree, against $(KDIR)) and the userspace library
+# and CLI.
 all: deps
-	@echo "built for $(KVER)"
+	$(MAKE) -C driver KDIR=$(KDIR)
+	$(MAKE) -C tests/importer KDIR=$(KDIR)
+	$(MAKE) -C lib
+	$(MAKE) -C tools
 
 deps:
 	scripts/deps $(KVER)
@@ -20,6 +25,10 @@ check: deps
 	KVER=$(KVER) vm/check
 
 clean:
+	-$(MAKE) -C driver KDIR=$(KDIR) clean
+	-$(MAKE) -C tests/importer KDIR=$(KDIR) clean
+	-$(MAKE) -C lib clean
+	-$(MAKE) -C tools clean
 	rm -rf results tests/guest/bin
 
 distclean: clean
