@@ -3,13 +3,20 @@
  * The vfio-dmabuf CLI and libvfio-dmabuf in the guest (basic topology):
  * binding, probing on our driver and on stock vfio-pci, exporting ivshmem's
  * BAR2, --exec handing the fd over, the debugfs view, and errors explained.
- * The CLI is built into this program (tools/multicall.h).
+ * The CLI is the static binary built beside this program.
  */
 #define _GNU_SOURCE
-#include "../../tools/multicall.h"
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vfio-dmabuf.h"
 
 #include "bench_util.h"
 #include "kselftest_harness.h"
+#include "tools_util.h"
 
 #define P2P_PARAM	"p2p_host_bridges=8086:29c0"
 

@@ -6,13 +6,22 @@
  * through edu-importer.ko), P2P through the q35 host bridge.
  */
 #define _GNU_SOURCE
-#include "../../tools/multicall.h"
-
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include "vfio-dmabuf.h"
 
 #include "../importer/edu_importer.h"
 #include "bench_util.h"
+#include "tools_util.h"
 
 #define NSTEPS		10
 #define DMA_LEN		2048
