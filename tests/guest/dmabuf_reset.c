@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Revocation by resets ("hotplug-acpi" topology: ivshmem alone behind a
+ * Revocation by resets ("hotplug" topology: ivshmem alone behind a
  * pcie-root-port, so its reset method is a bus reset). Three ways in:
  * VFIO_DEVICE_RESET, a PCI core reset from sysfs (reset_prepare/reset_done
  * only), VFIO_DEVICE_PCI_HOT_RESET.
@@ -47,12 +47,8 @@ FIXTURE_SETUP(hp)
 	memcpy(self->bar + XFER_OFF, self->pattern, XFER);
 	munmap(self->bar, self->bar_size);
 
-	self->buf = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
-	ASSERT_LE(0, self->buf) TH_LOG("export: %s", strerror(-self->buf));
-	self->imp = rv_imp_open();
-	ASSERT_LE(0, self->imp);
-	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_import_mapped(self->d.v.device, BAR, EXP_LEN,
+				      &self->buf, &self->imp));
 }
 
 FIXTURE_TEARDOWN(hp)
@@ -62,17 +58,6 @@ FIXTURE_TEARDOWN(hp)
 	if (self->buf >= 0)
 		close(self->buf);
 	rv_dev_close(&self->d);
-}
-
-static void hp_expect_read(struct __test_metadata *_metadata, int imp,
-			   const uint8_t *want)
-{
-	uint8_t got[XFER];
-
-	memset(got, 0, sizeof(got));
-	ASSERT_EQ(0, rv_imp_dma(imp, XFER_OFF, got, XFER,
-				EDU_IMP_DIR_FROM_DMABUF));
-	EXPECT_EQ(0, memcmp(got, want, XFER));
 }
 
 /*
@@ -88,7 +73,7 @@ TEST_F(hp, vfio_reset_revokes_then_restores)
 
 	ASSERT_EQ(0, ioctl(self->d.v.device, VFIO_DEVICE_GET_INFO, &dinfo));
 	ASSERT_TRUE(dinfo.flags & VFIO_DEVICE_FLAGS_RESET);
-	hp_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 
 	ASSERT_EQ(0, ioctl(self->d.v.device, VFIO_DEVICE_RESET))
 		TH_LOG("reset: %s", strerror(errno));
@@ -101,7 +86,7 @@ TEST_F(hp, vfio_reset_revokes_then_restores)
 	EXPECT_EQ(1, no);
 
 	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	hp_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
 /*
@@ -113,7 +98,7 @@ TEST_F(hp, sysfs_reset_revokes_then_restores)
 	struct edu_imp_info info;
 	char path[PATH_MAX];
 
-	hp_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
 		 self->d.bdf);
 	ASSERT_EQ(0, bench_sysfs_write(path, "1"));
@@ -123,7 +108,7 @@ TEST_F(hp, sysfs_reset_revokes_then_restores)
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
 	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	hp_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
 /*
@@ -154,7 +139,7 @@ TEST_F(hp, hot_reset_revokes_then_restores)
 	reset->count = 1;
 	fds = reset->group_fds;
 	fds[0] = self->d.v.group;
-	hp_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 	ASSERT_EQ(0, ioctl(self->d.v.device, VFIO_DEVICE_PCI_HOT_RESET, reset))
 		TH_LOG("hot reset: %s", strerror(errno));
 	free(reset);
@@ -164,7 +149,7 @@ TEST_F(hp, hot_reset_revokes_then_restores)
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
 	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	hp_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
 TEST_HARNESS_MAIN

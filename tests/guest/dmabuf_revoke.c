@@ -59,12 +59,8 @@ FIXTURE_SETUP(rv)
 	rv_fill(self->pattern, XFER, getpid());
 	memcpy(self->bar + XFER_OFF, self->pattern, XFER);
 
-	self->buf = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
-	ASSERT_LE(0, self->buf) TH_LOG("export: %s", strerror(-self->buf));
-	self->imp = rv_imp_open();
-	ASSERT_LE(0, self->imp);
-	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_import_mapped(self->d.v.device, BAR, EXP_LEN,
+				      &self->buf, &self->imp));
 }
 
 FIXTURE_TEARDOWN(rv)
@@ -75,18 +71,6 @@ FIXTURE_TEARDOWN(rv)
 	if (self->buf >= 0)
 		close(self->buf);
 	rv_dev_close(&self->d);
-}
-
-/* The importer reads what the CPU wrote to the BAR: the data path works. */
-static void rv_expect_read(struct __test_metadata *_metadata, int imp,
-			   const uint8_t *want)
-{
-	uint8_t got[XFER];
-
-	memset(got, 0, sizeof(got));
-	ASSERT_EQ(0, rv_imp_dma(imp, XFER_OFF, got, XFER,
-				EDU_IMP_DIR_FROM_DMABUF));
-	EXPECT_EQ(0, memcmp(got, want, XFER));
 }
 
 static void rv_expect_revoked(struct __test_metadata *_metadata, int imp)
@@ -111,7 +95,7 @@ TEST_F(rv, close_revokes_and_dma_never_reaches_bar)
 	struct edu_imp_info info;
 	int yes, no;
 
-	rv_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 	rv_unmap_bar(self);
 	rv_dev_close(&self->d);
 
@@ -148,7 +132,7 @@ TEST_F(rv, memory_disable_revokes_enable_restores)
 	uint16_t cmd;
 	int yes, no;
 
-	rv_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
 	EXPECT_EQ(1, no);
 
@@ -176,7 +160,7 @@ TEST_F(rv, memory_disable_revokes_enable_restores)
 	EXPECT_EQ(1, info.revoked_seen);
 
 	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	rv_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 	EXPECT_EQ(0, memcmp(self->bar + XFER_OFF, self->pattern, XFER));
 }
 
@@ -201,7 +185,7 @@ TEST_F(rv, export_while_memory_off_is_born_revoked)
 	EXPECT_EQ(2, no);
 	ASSERT_EQ(0, rv_imp_attach(imp2, buf2, 0));
 	ASSERT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
-	rv_expect_read(_metadata, imp2, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(imp2, XFER_OFF, self->pattern, XFER));
 	ASSERT_EQ(0, rv_imp_info(imp2, &info));
 	EXPECT_EQ(0, info.move_notify_count);
 	close(imp2);
@@ -248,7 +232,7 @@ TEST_F(rv, close_with_memory_off_and_live_exports)
 	ASSERT_LE(0, buf2);
 	ASSERT_EQ(0, rv_imp_attach(imp2, buf2, 0));
 	ASSERT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
-	rv_expect_read(_metadata, imp2, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(imp2, XFER_OFF, self->pattern, XFER));
 	close(imp2);
 	close(buf2);
 	EXPECT_EQ(0, rv_kmsg_count("refcount_t"));
@@ -296,7 +280,7 @@ TEST_F(rv, revoke_waits_for_dma_in_flight)
 	rv_expect_revoked(_metadata, self->imp);
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
 	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	rv_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
 /*
@@ -354,7 +338,7 @@ TEST_F(rv, low_power_entry_revokes_exit_restores)
 	struct edu_imp_info info;
 	int yes, no;
 
-	rv_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 	rv_unmap_bar(self);
 	ASSERT_EQ(0, rv_low_power(self->d.v.device,
 				  VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
@@ -372,7 +356,7 @@ TEST_F(rv, low_power_entry_revokes_exit_restores)
 	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
 	EXPECT_EQ(2, info.move_notify_count);
 	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	rv_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
 /*
@@ -405,7 +389,7 @@ TEST_F(rv, pinned_and_static_importers_are_refused)
 	close(imp2);
 
 	/* The well-behaved importer is unaffected. */
-	rv_expect_read(_metadata, self->imp, self->pattern);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
 TEST_HARNESS_MAIN

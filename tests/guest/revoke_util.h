@@ -191,6 +191,52 @@ static inline int rv_imp_dma(int imp, uint64_t off, void *buf, uint32_t len, uin
 	return ioctl(imp, EDU_IMP_IOC_DMA, &d) ? -errno : 0;
 }
 
+/*
+ * Export [0, @len) of BAR @bar and import it with a dynamic importer that
+ * maps it. The fds land in *@buf and *@imp (-1 when not made); returns 0
+ * or the first -errno.
+ */
+static inline int rv_import_mapped(int device, unsigned int bar, uint64_t len,
+				   int *buf, int *imp)
+{
+	int ret;
+
+	*imp = -1;
+	*buf = rv_export(device, bar, 0, len);
+	if (*buf < 0) {
+		ret = *buf;
+		*buf = -1;
+		return ret;
+	}
+	*imp = rv_imp_open();
+	if (*imp < 0) {
+		ret = *imp;
+		*imp = -1;
+		return ret;
+	}
+	ret = rv_imp_attach(*imp, *buf, 0);
+	return ret ? ret : rv_imp_ioctl(*imp, EDU_IMP_IOC_MAP);
+}
+
+/*
+ * Does the importer read @want back from buffer offset @off by DMA? 0 when
+ * the bytes match, 1 when they differ, -errno when the DMA is refused.
+ */
+static inline int rv_imp_read_cmp(int imp, uint64_t off, const void *want,
+				  uint32_t len)
+{
+	uint8_t got[EDU_IMP_DMA_MAX_LEN];
+	int ret;
+
+	if (len > sizeof(got))
+		return -EINVAL;
+	memset(got, 0, len);
+	ret = rv_imp_dma(imp, off, got, len, EDU_IMP_DIR_FROM_DMABUF);
+	if (ret)
+		return ret;
+	return memcmp(got, want, len) ? 1 : 0;
+}
+
 static inline int rv_imp_dma_async(int imp, uint64_t off, uint32_t len,
 		     struct edu_imp_dma *out)
 {
