@@ -647,6 +647,42 @@ static int edu_imp_lock_attached(struct edu_imp_ctx *ctx)
 	return 0;
 }
 
+/*
+ * Lock ctx->lock and the buffer's resv, in that order, for an operation on
+ * the attachment; with @reap, first unmap a NOWAIT zombie mapping whose
+ * transfer is over. On success both locks are held (edu_imp_unlock_resv()
+ * drops them); on error neither is.
+ */
+static int edu_imp_lock_resv(struct edu_imp_ctx *ctx, bool reap)
+{
+	int ret;
+
+	ret = edu_imp_lock_attached(ctx);
+	if (ret)
+		return ret;
+	ret = dma_resv_lock_interruptible(ctx->dmabuf->resv, NULL);
+	if (ret)
+		goto out_unlock;
+	if (reap) {
+		ret = edu_imp_reap(ctx, true);
+		if (ret)
+			goto out_resv;
+	}
+	return 0;
+
+out_resv:
+	dma_resv_unlock(ctx->dmabuf->resv);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+static void edu_imp_unlock_resv(struct edu_imp_ctx *ctx)
+{
+	dma_resv_unlock(ctx->dmabuf->resv);
+	mutex_unlock(&ctx->lock);
+}
+
 static long edu_imp_ioctl_detach(struct edu_imp_ctx *ctx)
 {
 	long ret;
@@ -667,70 +703,50 @@ static long edu_imp_ioctl_detach(struct edu_imp_ctx *ctx)
 static long edu_imp_ioctl_map(struct edu_imp_ctx *ctx)
 {
 	struct sg_table *sgt;
-	struct dma_resv *resv;
 	long ret;
 
-	ret = edu_imp_lock_attached(ctx);
+	ret = edu_imp_lock_resv(ctx, true);
 	if (ret)
 		return ret;
-	resv = ctx->dmabuf->resv;
-	ret = dma_resv_lock_interruptible(resv, NULL);
-	if (ret)
-		goto out_unlock;
-
-	ret = edu_imp_reap(ctx, true);
-	if (ret)
-		goto out_resv;
 	if (ctx->sgt) {
 		ret = -EBUSY;
-		goto out_resv;
+		goto out;
 	}
 
 	sgt = dma_buf_map_attachment(ctx->attach, DMA_BIDIRECTIONAL);
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
-		goto out_resv;
+		goto out;
 	}
 	ctx->sgt = sgt;
 	ctx->invalidated = false;
 	ctx->map_count++;
 
-out_resv:
-	dma_resv_unlock(resv);
-out_unlock:
-	mutex_unlock(&ctx->lock);
+out:
+	edu_imp_unlock_resv(ctx);
 	return ret;
 }
 
 static long edu_imp_ioctl_unmap(struct edu_imp_ctx *ctx)
 {
-	struct dma_resv *resv;
 	long ret;
 
-	ret = edu_imp_lock_attached(ctx);
+	ret = edu_imp_lock_resv(ctx, true);
 	if (ret)
 		return ret;
-	resv = ctx->dmabuf->resv;
-	ret = dma_resv_lock_interruptible(resv, NULL);
-	if (ret)
-		goto out_unlock;
-
-	ret = edu_imp_reap(ctx, true);
-	if (ret || !ctx->sgt)
-		goto out_resv;
+	if (!ctx->sgt)
+		goto out;
 	/* Our own unmap: never pull addresses from under edu. */
 	if (edu_imp_async_busy(ctx)) {
 		ret = dma_fence_wait(&ctx->async->base, true);
 		if (ret)
-			goto out_resv;
+			goto out;
 	}
 	dma_buf_unmap_attachment(ctx->attach, ctx->sgt, DMA_BIDIRECTIONAL);
 	ctx->sgt = NULL;
 
-out_resv:
-	dma_resv_unlock(resv);
-out_unlock:
-	mutex_unlock(&ctx->lock);
+out:
+	edu_imp_unlock_resv(ctx);
 	return ret;
 }
 
@@ -793,7 +809,6 @@ static long edu_imp_ioctl_sg(struct edu_imp_ctx *ctx, void __user *argp)
 	struct edu_imp_sg_entry *ents;
 	struct edu_imp_sg req;
 	struct scatterlist *sg;
-	struct dma_resv *resv;
 	u32 n = 0;
 	long ret;
 	int i;
@@ -807,13 +822,9 @@ static long edu_imp_ioctl_sg(struct edu_imp_ctx *ctx, void __user *argp)
 	if (!ents)
 		return -ENOMEM;
 
-	ret = edu_imp_lock_attached(ctx);
+	ret = edu_imp_lock_resv(ctx, false);
 	if (ret)
 		goto out_free;
-	resv = ctx->dmabuf->resv;
-	ret = dma_resv_lock_interruptible(resv, NULL);
-	if (ret)
-		goto out_unlock;
 
 	if (!ctx->sgt) {
 		ret = -ENODEV;
@@ -831,9 +842,7 @@ static long edu_imp_ioctl_sg(struct edu_imp_ctx *ctx, void __user *argp)
 		req.count = n;
 	}
 
-	dma_resv_unlock(resv);
-out_unlock:
-	mutex_unlock(&ctx->lock);
+	edu_imp_unlock_resv(ctx);
 	/* Copy out with no lock held: faults may take mmap_lock. */
 	if (!ret && n &&
 	    copy_to_user(u64_to_user_ptr(req.entries), ents,
@@ -916,23 +925,16 @@ static long edu_imp_ioctl_dma(struct edu_imp_ctx *ctx, void __user *argp)
 		}
 	}
 
-	ret = edu_imp_lock_attached(ctx);
-	if (ret)
-		goto out_free;
-	resv = ctx->dmabuf->resv;
 	/*
 	 * The resv lock is held from the address lookup until the transfer
 	 * is done (or, for ASYNC, started with its fence published): a revoke
 	 * needs this lock to call move_notify, so it cannot unmap the
 	 * addresses while we are programming edu with them.
 	 */
-	ret = dma_resv_lock_interruptible(resv, NULL);
+	ret = edu_imp_lock_resv(ctx, true);
 	if (ret)
-		goto out_unlock;
-
-	ret = edu_imp_reap(ctx, true);
-	if (ret)
-		goto out_resv;
+		goto out_free;
+	resv = ctx->dmabuf->resv;
 	if (!ctx->sgt) {
 		ret = -ENODEV;
 		goto out_resv;
@@ -1019,9 +1021,7 @@ static long edu_imp_ioctl_dma(struct edu_imp_ctx *ctx, void __user *argp)
 out_hw:
 	mutex_unlock(&edu->hw_lock);
 out_resv:
-	dma_resv_unlock(resv);
-out_unlock:
-	mutex_unlock(&ctx->lock);
+	edu_imp_unlock_resv(ctx);
 	if (ret)
 		goto out_free;
 
