@@ -17,6 +17,7 @@
 #define PCI_DID_EDU		0x11e8
 #define PCI_VID_REDHAT		0x1b36
 #define PCI_DID_QEMU_NVME	0x0010
+#define PCI_DID_QEMU_TESTDEV	0x0005
 
 #define EDU_REG_ID		0x00
 #define EDU_REG_LIVENESS	0x04
