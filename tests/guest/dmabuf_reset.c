@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -27,8 +26,6 @@
 FIXTURE(hp)
 {
 	struct rv_dev d;
-	uint8_t *bar;
-	size_t bar_size;
 	uint8_t pattern[XFER];
 	int buf;
 	int imp;
@@ -40,12 +37,9 @@ FIXTURE_SETUP(hp)
 	ASSERT_EQ(0, rv_load_modules());
 	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
 				 &self->d));
-	self->bar = bench_vfio_mmap_region(self->d.v.device, BAR,
-					   &self->bar_size);
-	ASSERT_NE(MAP_FAILED, self->bar);
 	rv_fill(self->pattern, XFER, getpid());
-	memcpy(self->bar + XFER_OFF, self->pattern, XFER);
-	munmap(self->bar, self->bar_size);
+	ASSERT_EQ(0, rv_write_bar(self->d.v.device, BAR, XFER_OFF,
+				  self->pattern, XFER));
 
 	ASSERT_EQ(0, rv_import_mapped(self->d.v.device, BAR, EXP_LEN,
 				      &self->buf, &self->imp));

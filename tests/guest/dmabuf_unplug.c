@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -68,18 +67,13 @@ static bool hotplug_slot_of(const char *bdf)
 
 FIXTURE_SETUP(hp)
 {
-	size_t size;
-	uint8_t *bar;
-
 	self->buf = self->imp = -1;
 	ASSERT_EQ(0, rv_load_modules());
 	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
 				 &self->d));
-	bar = bench_vfio_mmap_region(self->d.v.device, BAR, &size);
-	ASSERT_NE(MAP_FAILED, bar);
 	rv_fill(self->pattern, XFER, getpid());
-	memcpy(bar + XFER_OFF, self->pattern, XFER);
-	munmap(bar, size);
+	ASSERT_EQ(0, rv_write_bar(self->d.v.device, BAR, XFER_OFF,
+				  self->pattern, XFER));
 
 	ASSERT_EQ(0, rv_import_mapped(self->d.v.device, BAR, EXP_LEN,
 				      &self->buf, &self->imp));

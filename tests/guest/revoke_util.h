@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,6 +426,25 @@ static inline uint64_t rv_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Write @len bytes at @off of region @bar through a temporary mmap. */
+static inline int rv_write_bar(int device, unsigned int bar, uint64_t off,
+			       const void *buf, size_t len)
+{
+	size_t size;
+	uint8_t *p;
+
+	p = bench_vfio_mmap_region(device, bar, &size);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (off > size || len > size - off) {
+		munmap(p, size);
+		return -EINVAL;
+	}
+	memcpy(p + off, buf, len);
+	munmap(p, size);
+	return 0;
 }
 
 static inline void rv_fill(void *buf, size_t len, uint32_t seed)
