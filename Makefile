@@ -24,6 +24,15 @@ demo: deps
 check: deps
 	KVER=$(KVER) vm/check
 
+# The bench's own reliability: boot the basic topology BOOTS times on
+# KERNEL (debian or debug) and count failed boots; LOAD=1 runs a kernel
+# compile beside the boots. Not part of `make check` (it takes long).
+BOOTS ?= 20
+KERNEL ?= debian
+stress-bench: deps
+	KVER=$(KVER) vm/stress-bench --kernel $(KERNEL) --count $(BOOTS) \
+		$(if $(filter 1,$(LOAD)),--load)
+
 clean:
 	-$(MAKE) -C driver KDIR=$(KDIR) clean
 	-$(MAKE) -C tests/importer KDIR=$(KDIR) clean
@@ -34,4 +43,4 @@ clean:
 distclean: clean
 	rm -rf .cache
 
-.PHONY: all deps demo check clean distclean
+.PHONY: all deps demo check stress-bench clean distclean
