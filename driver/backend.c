@@ -141,7 +141,7 @@ void vpd_backend_open(struct vpd_device *vd)
 	if (vd->backend != &vpd_backend_nvme)
 		return;
 	mutex_lock(&ctx->lock);
-	if (!ctx->blocked && !ctx->user_resets)
+	if (!vpd_ctx_blocked(ctx))
 		vpd_nvme_read_cmb(vd);
 	mutex_unlock(&ctx->lock);
 }

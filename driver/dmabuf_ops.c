@@ -144,8 +144,10 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 	}
 
 	sgt = vpd_sgt_map(exp, attach->dev, va->verdict.type, dir);
-	if (!IS_ERR(sgt))
+	if (!IS_ERR(sgt)) {
 		va->nr_maps++;
+		vpd_export_mapped(exp);
+	}
 out:
 	/* On failure the core unpins right away (MOVE_NOTIFY=n). */
 	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) && IS_ERR(sgt))
@@ -157,6 +159,7 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 			     struct sg_table *sgt,
 			     enum dma_data_direction dir)
 {
+	struct vpd_export *exp = attach->dmabuf->priv;
 	struct vpd_attach *va = attach->priv;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
@@ -168,6 +171,8 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 	vpd_sgt_unmap(sgt, attach->dev, va->verdict.type, dir);
 	if (va->nr_maps)
 		va->nr_maps--;
+	/* A revoke may be waiting for this one (revoke.c). */
+	vpd_export_unmapped(exp);
 	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
 		va->unpin_due++;
 }

@@ -193,7 +193,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	 * "born revoked" decision is consistent.
 	 */
 	mutex_lock(&ctx->lock);
-	ret = vd->backend->validate(vd, bar, !ctx->blocked && !ctx->user_resets,
+	ret = vd->backend->validate(vd, bar, !vpd_ctx_blocked(ctx),
 				    ranges, get.nr_ranges);
 	if (!ret)
 		vpd_export_link(ctx, exp);

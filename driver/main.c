@@ -13,7 +13,6 @@
  */
 #include <linux/module.h>
 #include <linux/pci.h>
-#include <linux/uaccess.h>
 
 #include "vpd.h"
 
@@ -50,7 +49,6 @@ static int vpd_init_dev(struct vfio_device *core_vdev)
 		vfio_pci_core_release_dev(core_vdev);
 		return -ENOMEM;
 	}
-	mutex_init(&vd->cfg_lock);
 	return 0;
 }
 
@@ -58,7 +56,6 @@ static void vpd_release_dev(struct vfio_device *core_vdev)
 {
 	struct vpd_device *vd = vpd_from_vdev(core_vdev);
 
-	mutex_destroy(&vd->cfg_lock);
 	vpd_ctx_put(vd->ctx);
 	vfio_pci_core_release_dev(core_vdev);
 }
@@ -73,8 +70,8 @@ static int vpd_open_device(struct vfio_device *core_vdev)
 		return ret;
 	vfio_pci_core_finish_enable(&vd->core);
 
-	vpd_sync_decode(vd);
-	vpd_sync_lowpower(vd);
+	/* Nothing else reaches the device before open returns. */
+	vpd_sync(vd, false);
 	vpd_unblock(vd, VPD_BLOCK_CLOSED);
 	vpd_backend_open(vd);
 	return 0;
@@ -90,11 +87,14 @@ static void vpd_close_device(struct vfio_device *core_vdev)
 }
 
 /*
- * VFIO_DEVICE_PCI_HOT_RESET resets every device of the reset set, so the
- * exports of each of our devices in the set are revoked first (outside
- * memory_lock, which vfio-pci takes inside) and restored afterwards if that
- * device is still open and decoding.  The reset_prepare/reset_done handlers
- * cover the same devices again from inside the reset; both are idempotent.
+ * Resets need no revoke of their own here: the PCI core calls
+ * reset_prepare/reset_done around every reset it performs, for every
+ * device the reset touches, and only once the request has been accepted,
+ * so a refused request leaves everyone's exports alone.  What the reset
+ * callbacks cannot do is look at the hardware (vfio-pci holds memory_lock
+ * for write there), and a reset brings devices from D3 back to D0; so
+ * afterwards every device of ours in the reset set re-syncs, in one pass
+ * over the set under its lock.
  */
 static long vpd_hot_reset(struct vpd_device *vd, unsigned int cmd,
 			  unsigned long arg)
@@ -103,21 +103,12 @@ static long vpd_hot_reset(struct vpd_device *vd, unsigned int cmd,
 	struct vfio_device *cur;
 	long ret;
 
-	mutex_lock(&dev_set->lock);
-	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
-		if (cur->ops == &vpd_ops)
-			vpd_user_reset_begin(vpd_from_vdev(cur));
-	}
-	mutex_unlock(&dev_set->lock);
-
 	ret = vfio_pci_core_ioctl(&vd->core.vdev, cmd, arg);
 
 	mutex_lock(&dev_set->lock);
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
-		if (cur->ops != &vpd_ops)
-			continue;
-		vpd_sync_decode(vpd_from_vdev(cur));
-		vpd_user_reset_end(vpd_from_vdev(cur));
+		if (cur->ops == &vpd_ops)
+			vpd_resync_if_stale(vpd_from_vdev(cur));
 	}
 	mutex_unlock(&dev_set->lock);
 	return ret;
@@ -129,16 +120,12 @@ static long vpd_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	struct vpd_device *vd = vpd_from_vdev(core_vdev);
 	long ret;
 
-	vpd_sync_lowpower(vd);
+	vpd_resync_if_stale(vd);
 
 	switch (cmd) {
 	case VFIO_DEVICE_RESET:
-		if (!vd->core.reset_works)
-			break;	/* vfio-pci fails it without touching the device */
-		vpd_user_reset_begin(vd);
 		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
-		vpd_sync_decode(vd);
-		vpd_user_reset_end(vd);
+		vpd_resync_if_stale(vd);
 		return ret;
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return vpd_hot_reset(vd, cmd, arg);
@@ -152,7 +139,7 @@ static int vpd_device_feature(struct vfio_device *core_vdev, u32 flags,
 	struct vpd_device *vd = vpd_from_vdev(core_vdev);
 	int ret;
 
-	vpd_sync_lowpower(vd);
+	vpd_resync_if_stale(vd);
 
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_DMA_BUF:
@@ -164,14 +151,13 @@ static int vpd_device_feature(struct vfio_device *core_vdev, u32 flags,
 		    !(flags & VFIO_DEVICE_FEATURE_SET))
 			break;
 		/* Revoke before the device may drop out of D0. */
-		vpd_block(vd, VPD_BLOCK_LOWPOWER);
+		vpd_hold(vd);
 		ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
-		vpd_sync_lowpower(vd);
+		vpd_sync(vd, true);
 		return ret;
 	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
 		ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
-		vpd_sync_lowpower(vd);
-		vpd_sync_decode(vd);
+		vpd_sync(vd, false);
 		return ret;
 #endif
 	}
@@ -193,36 +179,6 @@ static bool vpd_cfg_watched(struct vpd_device *vd, u64 pos, size_t count)
 		vpd_cfg_covers(pos, count, pdev->pm_cap + PCI_PM_CTRL));
 }
 
-/*
- * Will this user write stop memory decoding: MEMORY cleared in the low byte
- * of PCI_COMMAND, or a power state other than D0 in PMCSR?  An unreadable
- * buffer counts as yes; vfio-pci will fail that write anyway.
- */
-static bool vpd_cfg_write_stops_decode(struct vpd_device *vd,
-				       const char __user *buf, u64 pos,
-				       size_t count)
-{
-	struct pci_dev *pdev = vd->core.pdev;
-	unsigned int reg;
-	u8 val;
-
-	if (vpd_cfg_covers(pos, count, PCI_COMMAND)) {
-		if (get_user(val, buf + (PCI_COMMAND - pos)))
-			return true;
-		if (!(val & PCI_COMMAND_MEMORY))
-			return true;
-	}
-
-	reg = pdev->pm_cap + PCI_PM_CTRL;
-	if (pdev->pm_cap && vpd_cfg_covers(pos, count, reg)) {
-		if (get_user(val, buf + (reg - pos)))
-			return true;
-		if (val & PCI_PM_CTRL_STATE_MASK)
-			return true;
-	}
-	return false;
-}
-
 static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
 			 size_t count, loff_t *ppos)
 {
@@ -234,14 +190,15 @@ static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
 	    !vpd_cfg_watched(vd, pos, count))
 		return vfio_pci_core_write(core_vdev, buf, count, ppos);
 
-	mutex_lock(&vd->cfg_lock);
-	vpd_sync_lowpower(vd);
-	if (vpd_cfg_write_stops_decode(vd, buf, pos, count))
-		vpd_block(vd, VPD_BLOCK_DECODE);
+	/*
+	 * Revoke before the write whatever it holds: the value is in user
+	 * memory, and vfio-pci copies it again after any look we could take,
+	 * so another thread could turn a harmless write into one that stops
+	 * decoding in between.  Afterwards, follow what the hardware does.
+	 */
+	vpd_hold(vd);
 	ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
-	/* Whatever the outcome, follow what the hardware does now. */
-	vpd_sync_decode(vd);
-	mutex_unlock(&vd->cfg_lock);
+	vpd_sync(vd, true);
 	return ret;
 }
 
@@ -281,16 +238,39 @@ static void vpd_reset_prepare(struct pci_dev *pdev)
 	vpd_block(vpd_from_pdev(pdev), VPD_BLOCK_RESET);
 }
 
+/*
+ * The reset restored the config space saved at reset_prepare (in D0), so
+ * PCI_COMMAND is what it was.  A device that was in D3 is in D0 now; it
+ * stays revoked (DECODE) until the next sync sees it decode.
+ */
 static void vpd_reset_done(struct pci_dev *pdev)
 {
-	struct vpd_device *vd = vpd_from_pdev(pdev);
+	vpd_unblock(vpd_from_pdev(pdev), VPD_BLOCK_RESET);
+}
 
-	vpd_sync_decode(vd);
-	vpd_unblock(vd, VPD_BLOCK_RESET);
+/*
+ * AER/DPC recovery.  For a frozen link the recovery resets the slot or bus
+ * without reset_prepare/reset_done, and a failed link is gone: revoke as
+ * soon as the error is reported, before vfio-pci tells the user.  A
+ * non-fatal error (channel still normal) leaves the BARs reachable.
+ * Called with the device lock held, never with memory_lock.
+ */
+static pci_ers_result_t vpd_error_detected(struct pci_dev *pdev,
+					   pci_channel_state_t state)
+{
+	if (state != pci_channel_io_normal)
+		vpd_block(vpd_from_pdev(pdev), VPD_BLOCK_ERROR);
+	return vfio_pci_core_aer_err_detected(pdev, state);
+}
+
+static void vpd_error_resume(struct pci_dev *pdev)
+{
+	vpd_error_recovered(vpd_from_pdev(pdev));
 }
 
 static const struct pci_error_handlers vpd_err_handlers = {
-	.error_detected	= vfio_pci_core_aer_err_detected,
+	.error_detected	= vpd_error_detected,
+	.resume		= vpd_error_resume,
 	.reset_prepare	= vpd_reset_prepare,
 	.reset_done	= vpd_reset_done,
 };

@@ -3,13 +3,16 @@
  * Revocation of exported dma-bufs.
  *
  * A device's exports are usable only while no VPD_BLOCK_* reason is set on
- * its context.  Setting the first reason revokes every live export: under
- * the buffer's resv lock the export is marked revoked and importers get
- * dma_buf_move_notify(), so they unmap and never map again while revoked
- * (map returns -ENODEV).  Then, outside the resv lock, we wait a bounded time
- * for the fences importers put on the resv so DMA in flight drains before
- * the caller lets the BAR stop decoding.  Clearing the last reason
- * un-revokes and notifies again so importers can re-map.
+ * its context and no hold is taken.  Blocking revokes every live export:
+ * under the buffer's resv lock the export is marked revoked and importers
+ * get dma_buf_move_notify(), so they stop using it and never map again
+ * while revoked (map returns -ENODEV).  Then, outside the resv lock, the
+ * revoke waits until the importers' fences have signalled and every
+ * mapping they held is unmapped, all against one deadline of
+ * revoke_timeout_ms for the whole revoke.  Only then does the caller let
+ * the BAR stop decoding.  An export whose importers miss the deadline is
+ * revoked for good and logged.  Unblocking un-revokes and notifies again
+ * so importers can map again.
  *
  * Close and remove revoke for good ("dead"): the exports are unlinked from
  * the context and never come back; the dma-buf objects live on, holding
@@ -33,6 +36,7 @@ struct vpd_ctx *vpd_ctx_alloc(struct pci_dev *pdev)
 	mutex_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->exports);
 	xa_init(&ctx->p2p_cache);
+	init_waitqueue_head(&ctx->unmap_wq);
 	ctx->blocked = VPD_BLOCK_CLOSED;
 	ctx->next_id = 1;
 	strscpy(ctx->name, pci_name(pdev), sizeof(ctx->name));
@@ -60,29 +64,44 @@ void vpd_ctx_put(struct vpd_ctx *ctx)
 }
 
 /*
- * Wait for the fences importers attached to the buffer.  Called after the
- * move notification, without the resv lock (the wait only needs RCU).  The
- * wait is uninterruptible because the caller is about to make the BAR stop
- * decoding and must not return early on a signal; it is bounded so a stuck
- * importer cannot hang close or reset forever.
+ * Wait, until @deadline (jiffies), for the importers of a revoked export
+ * to finish: their fences signalled (DMA in flight done) and every sg table
+ * unmapped (no IOMMU mapping of the BAR left).  Called without the resv
+ * lock, which importers need to unmap.  Uninterruptible: the caller is
+ * about to make the BAR stop decoding and must not return early on a
+ * signal.  An export that is not idle by the deadline is revoked for good,
+ * so that no restore can hand the BAR to an importer that ignored the
+ * revoke, and the reason is logged.
  */
-static void vpd_export_wait_idle(struct vpd_export *exp)
+static void vpd_export_drain(struct vpd_export *exp, unsigned long deadline)
 {
-	unsigned long timeout = msecs_to_jiffies(vpd_revoke_timeout_ms);
-	long ret;
+	struct dma_resv *resv = exp->dmabuf->resv;
+	long left = max_t(long, (long)(deadline - jiffies), 0);
+	bool fenced, mapped;
 
-	ret = dma_resv_wait_timeout(exp->dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
-				    false, timeout);
-	if (ret <= 0)
-		pr_err_ratelimited("%s %s: revoke of export %llu: importer fences still pending after %u ms (%ld)\n",
-				   VPD_NAME, exp->ctx->name, exp->id,
-				   vpd_revoke_timeout_ms, ret);
+	fenced = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false,
+				       left) <= 0;
+	left = max_t(long, (long)(deadline - jiffies), 0);
+	mapped = !wait_event_timeout(exp->ctx->unmap_wq,
+				     !atomic_read(&exp->nr_maps), left);
+	if (!fenced && !mapped)
+		return;
+
+	dma_resv_lock(resv, NULL);
+	exp->dead = true;
+	exp->revoked = true;
+	dma_resv_unlock(resv);
+	pr_err("%s %s: export %llu revoked for good: %s%s%s %u ms after the revoke\n",
+	       VPD_NAME, exp->ctx->name, exp->id,
+	       fenced ? "importer fences pending" : "",
+	       fenced && mapped ? " and " : "",
+	       mapped ? "importer mappings left" : "",
+	       vpd_revoke_timeout_ms);
 }
 
 /*
  * Change the revoked state of one export and notify importers.  Returns
- * true if importers were notified of a revoke (the caller then waits for
- * their fences).
+ * true if importers were notified of a revoke (the caller then drains).
  */
 static bool vpd_export_set_revoked(struct vpd_export *exp, bool revoke,
 				   bool dead)
@@ -107,85 +126,113 @@ static bool vpd_export_set_revoked(struct vpd_export *exp, bool revoke,
 }
 
 /*
- * Revoke or restore every live export of @ctx.  Notify all first, then wait
- * for all, so the fence timeouts of several buffers do not add up.
+ * Revoke (or restore) every live export of @ctx.  All importers are
+ * notified first, then drained against one deadline, so the time a revoke
+ * takes is bounded by revoke_timeout_ms whatever the number of buffers and
+ * whatever fences anybody adds to them.
  */
-static void vpd_ctx_apply(struct vpd_ctx *ctx, bool revoke)
+static void vpd_ctx_apply(struct vpd_ctx *ctx, bool revoke, bool dead)
 {
 	struct vpd_export *exp;
-	bool wait = false;
+	unsigned long deadline;
+	bool drain = false;
 
 	lockdep_assert_held(&ctx->lock);
 
 	list_for_each_entry(exp, &ctx->exports, node)
-		wait |= vpd_export_set_revoked(exp, revoke, false);
-
-	if (!wait)
+		drain |= vpd_export_set_revoked(exp, revoke, dead);
+	if (!drain)
 		return;
+
+	deadline = jiffies + msecs_to_jiffies(vpd_revoke_timeout_ms);
 	list_for_each_entry(exp, &ctx->exports, node)
-		vpd_export_wait_idle(exp);
+		vpd_export_drain(exp, deadline);
 }
 
-static bool vpd_ctx_blocked(struct vpd_ctx *ctx)
+bool vpd_ctx_blocked(struct vpd_ctx *ctx)
 {
 	lockdep_assert_held(&ctx->lock);
-	return ctx->blocked || ctx->user_resets;
+	return ctx->blocked || ctx->holds;
 }
 
-/* Update the block state; revoke/restore on the edges. */
-static void vpd_ctx_update(struct vpd_ctx *ctx, unsigned int set,
-			   unsigned int clear, int user_reset_delta)
+/*
+ * Apply a change of the block state made under ctx->lock: revoke or
+ * restore on the edges.
+ */
+static void vpd_ctx_commit(struct vpd_ctx *ctx, bool was)
 {
-	bool was, now;
+	bool now = vpd_ctx_blocked(ctx);
+
+	lockdep_assert_held(&ctx->lock);
+	if (was != now)
+		vpd_ctx_apply(ctx, now, false);
+}
+
+static void vpd_ctx_set_clear(struct vpd_ctx *ctx, unsigned int set,
+			      unsigned int clear)
+{
+	lockdep_assert_held(&ctx->lock);
+	ctx->blocked |= set;
+	/* REMOVED is permanent. */
+	ctx->blocked &= ~(clear & ~VPD_BLOCK_REMOVED);
+}
+
+/* Set and clear reasons without looking at the hardware. */
+void vpd_update(struct vpd_device *vd, unsigned int set, unsigned int clear)
+{
+	struct vpd_ctx *ctx = vd->ctx;
+	bool was;
 
 	mutex_lock(&ctx->lock);
 	was = vpd_ctx_blocked(ctx);
-	ctx->blocked |= set;
-	ctx->blocked &= ~clear;
-	/* REMOVED is permanent. */
-	if (clear & VPD_BLOCK_REMOVED)
-		ctx->blocked |= VPD_BLOCK_REMOVED;
-	if (user_reset_delta > 0)
-		ctx->user_resets++;
-	else if (user_reset_delta < 0 && ctx->user_resets)
-		ctx->user_resets--;
-	now = vpd_ctx_blocked(ctx);
-	if (was != now)
-		vpd_ctx_apply(ctx, now);
+	vpd_ctx_set_clear(ctx, set, clear);
+	vpd_ctx_commit(ctx, was);
 	mutex_unlock(&ctx->lock);
 }
 
 void vpd_block(struct vpd_device *vd, unsigned int reasons)
 {
-	vpd_ctx_update(vd->ctx, reasons, 0, 0);
+	vpd_update(vd, reasons, 0);
 }
 
 void vpd_unblock(struct vpd_device *vd, unsigned int reasons)
 {
-	vpd_ctx_update(vd->ctx, 0, reasons, 0);
+	vpd_update(vd, 0, reasons);
 }
 
-void vpd_user_reset_begin(struct vpd_device *vd)
+/*
+ * Take a hold before a user operation that may stop decoding: the exports
+ * are revoked (and drained) before it starts.  Released by
+ * vpd_sync(vd, true) once the operation is over.
+ */
+void vpd_hold(struct vpd_device *vd)
 {
-	vpd_ctx_update(vd->ctx, 0, 0, 1);
-}
+	struct vpd_ctx *ctx = vd->ctx;
+	bool was;
 
-void vpd_user_reset_end(struct vpd_device *vd)
-{
-	vpd_ctx_update(vd->ctx, 0, 0, -1);
+	mutex_lock(&ctx->lock);
+	was = vpd_ctx_blocked(ctx);
+	ctx->holds++;
+	vpd_ctx_commit(ctx, was);
+	mutex_unlock(&ctx->lock);
 }
 
 /*
  * Does the device decode its memory BARs right now?  Like vfio-pci's own
  * test (powered and MEMORY set, unless the device has no MEMORY bit) but
  * stricter on power (D1/D2 do not serve memory requests either) and reading
- * the physical register: vconfig is freed on close and is guarded by
- * memory_lock, which we must not take here.
+ * the physical register (vconfig does not exist while the device is closed).
+ * With memory_lock held for read, no power change, reset or PCI_COMMAND
+ * write of vfio-pci is in progress, nor one of its transient MEMORY enables
+ * (vfio_pci_memory_lock_and_enable()), so what we read is the state the
+ * user left.
  */
 static bool vpd_hw_decoding(struct vpd_device *vd)
 {
 	struct pci_dev *pdev = vd->core.pdev;
 	u16 cmd;
+
+	lockdep_assert_held(&vd->core.memory_lock);
 
 	if (pdev->current_state != PCI_D0)
 		return false;
@@ -194,54 +241,118 @@ static bool vpd_hw_decoding(struct vpd_device *vd)
 	return pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY);
 }
 
-void vpd_sync_decode(struct vpd_device *vd)
+static bool vpd_hw_lowpower(struct vpd_device *vd)
 {
-	if (vpd_hw_decoding(vd))
-		vpd_unblock(vd, VPD_BLOCK_DECODE);
-	else
-		vpd_block(vd, VPD_BLOCK_DECODE);
+	lockdep_assert_held(&vd->core.memory_lock);
+#ifdef HAVE_VFIO_PCI_CORE_PM_RUNTIME_ENGAGED
+	return vd->core.pm_runtime_engaged;
+#else
+	return false;
+#endif
 }
 
 /*
- * vfio-pci leaves low power on its own when a wakeup eventfd fires, without
- * calling us, so the LOWPOWER reason is re-derived from pm_runtime_engaged
- * at every entry point.  The field is guarded by memory_lock; a racy read
- * only delays the restore to the next entry point.
+ * Observe decoding and the low-power state and decide, in one critical
+ * section of ctx->lock inside memory_lock (read), optionally releasing a
+ * hold taken by vpd_hold().  Process context, never with memory_lock held:
+ * ioctl and write hooks after vfio-pci returned, and open_device.
  */
-void vpd_sync_lowpower(struct vpd_device *vd)
+void vpd_sync(struct vpd_device *vd, bool release_hold)
 {
-#ifdef HAVE_VFIO_PCI_CORE_PM_RUNTIME_ENGAGED
-	if (READ_ONCE(vd->core.pm_runtime_engaged))
-		vpd_block(vd, VPD_BLOCK_LOWPOWER);
+	struct vpd_ctx *ctx = vd->ctx;
+	unsigned int set = 0, clear = 0;
+	bool was;
+
+	down_read(&vd->core.memory_lock);
+	mutex_lock(&ctx->lock);
+	was = vpd_ctx_blocked(ctx);
+	if (vpd_hw_decoding(vd))
+		clear |= VPD_BLOCK_DECODE;
 	else
-		vpd_unblock(vd, VPD_BLOCK_LOWPOWER);
-#endif
+		set |= VPD_BLOCK_DECODE;
+	if (vpd_hw_lowpower(vd))
+		set |= VPD_BLOCK_LOWPOWER;
+	else
+		clear |= VPD_BLOCK_LOWPOWER;
+	vpd_ctx_set_clear(ctx, set, clear);
+	if (release_hold && !WARN_ON_ONCE(!ctx->holds))
+		ctx->holds--;
+	vpd_ctx_commit(ctx, was);
+	mutex_unlock(&ctx->lock);
+	up_read(&vd->core.memory_lock);
+}
+
+/*
+ * AER/DPC recovery is over.  If the error froze the link, the recovery's
+ * bus or slot reset left the function at its reset values (MEMORY off) and
+ * nobody has restored its config space yet: trade ERROR for DECODE, which
+ * the next sync clears once the user has the device decoding again.  Runs
+ * with the device lock held, possibly inside other PCI core locks, so it
+ * does not look at the hardware.
+ */
+void vpd_error_recovered(struct vpd_device *vd)
+{
+	struct vpd_ctx *ctx = vd->ctx;
+	bool was;
+
+	mutex_lock(&ctx->lock);
+	was = vpd_ctx_blocked(ctx);
+	if (ctx->blocked & VPD_BLOCK_ERROR)
+		vpd_ctx_set_clear(ctx, VPD_BLOCK_DECODE, VPD_BLOCK_ERROR);
+	vpd_ctx_commit(ctx, was);
+	mutex_unlock(&ctx->lock);
+}
+
+/*
+ * Some changes back to a decoding state happen without us: vfio-pci
+ * leaves low power on its own when a wakeup eventfd fires, and a PCI core
+ * reset (sysfs, AER recovery) may bring a device from D3 back to D0.  The
+ * observed reasons are therefore re-derived at every ioctl and config
+ * write while one of them is set.  The unlocked read is only a hint: both
+ * reasons are set only by vpd_sync() itself, under the locks.
+ */
+void vpd_resync_if_stale(struct vpd_device *vd)
+{
+	/* Racy on purpose: a stale hint only costs or skips one sync. */
+	unsigned int blocked = data_race(READ_ONCE(vd->ctx->blocked));
+
+	if (blocked & (VPD_BLOCK_DECODE | VPD_BLOCK_LOWPOWER))
+		vpd_sync(vd, false);
 }
 
 /*
  * Permanently revoke and unlink every export (device close or driver
  * removal) and leave @reason set.  Must run before vfio_pci_core_disable()
- * so importers stop before the BARs are released.
+ * so importers stop before the BARs are released.  Bounded like any other
+ * revoke by revoke_timeout_ms.
  */
 void vpd_kill_all(struct vpd_device *vd, unsigned int reason)
 {
 	struct vpd_ctx *ctx = vd->ctx;
 	struct vpd_export *exp, *tmp;
-	bool wait = false;
 
 	mutex_lock(&ctx->lock);
 	ctx->blocked |= reason;
-	list_for_each_entry(exp, &ctx->exports, node)
-		wait |= vpd_export_set_revoked(exp, true, true);
-	if (wait) {
-		list_for_each_entry(exp, &ctx->exports, node)
-			vpd_export_wait_idle(exp);
-	}
+	vpd_ctx_apply(ctx, true, true);
 	list_for_each_entry_safe(exp, tmp, &ctx->exports, node) {
 		list_del_init(&exp->node);
 		exp->linked = false;
 	}
 	mutex_unlock(&ctx->lock);
+}
+
+/* Map accounting for the drain, called by the map/unmap ops. */
+void vpd_export_mapped(struct vpd_export *exp)
+{
+	dma_resv_assert_held(exp->dmabuf->resv);
+	atomic_inc(&exp->nr_maps);
+}
+
+void vpd_export_unmapped(struct vpd_export *exp)
+{
+	dma_resv_assert_held(exp->dmabuf->resv);
+	if (atomic_dec_and_test(&exp->nr_maps))
+		wake_up_all(&exp->ctx->unmap_wq);
 }
 
 /*

@@ -8,26 +8,28 @@
  * dma_resv_assert_held() where a function relies on it):
  *
  *   vfio_device_set::lock  (vfio core around open/close_device; our
- *                           hot-reset wrapper)
- *   vpd_device::cfg_lock   (our config-space write hook; never held
- *                           together with vfio_device_set::lock)
- *     -> vfio_pci_core_device::memory_lock  (taken by vfio-pci itself in
- *                           its reset, config-write and power paths)
- *       -> vpd_ctx::lock   (export list and block reasons)
+ *                           hot-reset wrapper while it re-syncs the set)
+ *     -> vfio_pci_core_device::memory_lock  (vfio-pci takes it for write
+ *                           around resets, PCI_COMMAND/PMCSR writes and
+ *                           power changes; we take it for read, only in
+ *                           ioctl/write context, to observe the hardware)
+ *       -> vpd_ctx::lock   (export list, block reasons, holds)
  *         -> dma_resv lock of each exported dma-buf
  *           -> whatever the importer takes in move_notify
  *
- * We never take memory_lock ourselves: the reset and PCI_COMMAND paths of
- * vfio-pci already hold it when they call back into us (reset_prepare /
- * reset_done), so taking it would self-deadlock or invert the order.  Nothing
- * under vpd_ctx::lock touches user memory (no mmap_lock inversion with the
- * BAR fault path, which takes memory_lock under mmap_lock).  The dma-buf
- * callbacks that run with the resv lock held (map, unmap, pin, unpin) only
- * use state guarded by that resv lock, never vpd_ctx::lock.
+ * The reset callbacks (reset_prepare/reset_done) and the PCI error
+ * handlers may run with memory_lock held for write by vfio-pci, so they
+ * never take it and never read the hardware: they only set or clear a
+ * reason.  Nothing under vpd_ctx::lock touches user memory (no mmap_lock
+ * inversion with the BAR fault path, which takes memory_lock under
+ * mmap_lock).  The dma-buf callbacks that run with the resv lock held (map,
+ * unmap, pin, unpin) only use state guarded by that resv lock, never
+ * vpd_ctx::lock.
  */
 #ifndef VPD_H
 #define VPD_H
 
+#include <linux/atomic.h>
 #include <linux/dma-buf.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -35,6 +37,7 @@
 #include <linux/pci.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
@@ -47,8 +50,11 @@
 
 /*
  * Reasons why the BARs of a device must not be reached by importers.  The
- * exports of a device are revoked while any reason is set and restored
- * (importers notified again) when the last one clears.
+ * exports of a device are revoked while any reason is set (or a hold is
+ * taken, see vpd_ctx::holds) and restored (importers notified again) when
+ * the last one clears.  DECODE and LOWPOWER are observed state: they are
+ * only ever derived from the hardware and vfio-pci's fields with
+ * memory_lock held for read (revoke.c, vpd_sync()).
  */
 enum {
 	VPD_BLOCK_CLOSED	= BIT(0),	/* vfio device not open */
@@ -56,6 +62,7 @@ enum {
 	VPD_BLOCK_RESET		= BIT(2),	/* PCI core reset_prepare..reset_done */
 	VPD_BLOCK_LOWPOWER	= BIT(3),	/* low-power feature engaged */
 	VPD_BLOCK_REMOVED	= BIT(4),	/* driver unbound: permanent */
+	VPD_BLOCK_ERROR		= BIT(5),	/* AER/DPC: frozen or failed link */
 };
 
 enum vpd_map_type {
@@ -102,16 +109,25 @@ struct vpd_ctx {
 	struct kref kref;
 
 	/*
-	 * Guards exports, blocked, open, next_id and cmb.  Taken from process
-	 * context only, possibly with memory_lock held by vfio-pci (reset
-	 * callbacks).  Held across dma_resv_lock() of our buffers, never the
-	 * other way round.
+	 * Guards exports, blocked, holds, next_id and cmb.  Taken from process
+	 * context only, possibly with memory_lock held (by vfio-pci for write
+	 * in the reset callbacks, by us for read in vpd_sync()).  Held across
+	 * dma_resv_lock() of our buffers, never the other way round.
 	 */
 	struct mutex lock;
 	struct list_head exports;	/* vpd_export::node, live exports */
 	unsigned int blocked;		/* VPD_BLOCK_* */
-	unsigned int user_resets;	/* VFIO reset ioctls in flight */
+	/*
+	 * User operations in flight that may stop decoding (config writes
+	 * covering PCI_COMMAND or PMCSR, low-power entry).  Counted apart from
+	 * the observed state so that no observation can undo another thread's
+	 * "revoke before the write": blocked while non-zero.
+	 */
+	unsigned int holds;
 	u64 next_id;
+
+	/* Woken whenever an export's last mapping is unmapped. */
+	wait_queue_head_t unmap_wq;
 
 	/* NVMe CMB window, read while the device decodes (backend.c). */
 	struct {
@@ -144,14 +160,6 @@ struct vpd_backend;
 struct vpd_device {
 	struct vfio_pci_core_device core;	/* must stay first: drvdata */
 	struct vpd_ctx *ctx;
-
-	/*
-	 * Serialises user config-space writes that touch PCI_COMMAND or the
-	 * PM control register so that the "revoke before the write, restore
-	 * after it" sequence of one write cannot interleave with another.
-	 * Outside memory_lock (vfio-pci takes that inside the write).
-	 */
-	struct mutex cfg_lock;
 
 	struct vpd_bar bars[PCI_STD_NUM_BARS];
 	const struct vpd_backend *backend;
@@ -186,7 +194,13 @@ struct vpd_export {
 
 	/* Guarded by dmabuf->resv. */
 	bool revoked;			/* importers must not map */
-	bool dead;			/* revoked for good (close/remove) */
+	bool dead;			/* revoked for good (close/remove/stuck) */
+
+	/*
+	 * Live sg tables of all attachments.  Changed under dmabuf->resv,
+	 * read locklessly by a revoke waiting on ctx->unmap_wq.
+	 */
+	atomic_t nr_maps;
 };
 
 /* Per-attachment exporter state (attach->priv). */
@@ -252,10 +266,14 @@ void vpd_ctx_put(struct vpd_ctx *ctx);
 void vpd_ctx_get(struct vpd_ctx *ctx);
 void vpd_block(struct vpd_device *vd, unsigned int reasons);
 void vpd_unblock(struct vpd_device *vd, unsigned int reasons);
-void vpd_sync_decode(struct vpd_device *vd);
-void vpd_sync_lowpower(struct vpd_device *vd);
-void vpd_user_reset_begin(struct vpd_device *vd);
-void vpd_user_reset_end(struct vpd_device *vd);
+void vpd_update(struct vpd_device *vd, unsigned int set, unsigned int clear);
+void vpd_hold(struct vpd_device *vd);
+void vpd_sync(struct vpd_device *vd, bool release_hold);
+void vpd_resync_if_stale(struct vpd_device *vd);
+void vpd_error_recovered(struct vpd_device *vd);
+bool vpd_ctx_blocked(struct vpd_ctx *ctx);
+void vpd_export_mapped(struct vpd_export *exp);
+void vpd_export_unmapped(struct vpd_export *exp);
 void vpd_kill_all(struct vpd_device *vd, unsigned int reason);
 void vpd_export_link(struct vpd_ctx *ctx, struct vpd_export *exp);
 void vpd_export_unlink(struct vpd_export *exp);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Revocation by resets ("hotplug" topology: ivshmem alone behind a
- * pcie-root-port, so its reset method is a bus reset). Three ways in:
+ * pcie-root-port, so its reset method is a bus reset). Four ways in:
  * VFIO_DEVICE_RESET, a PCI core reset from sysfs (reset_prepare/reset_done
- * only), VFIO_DEVICE_PCI_HOT_RESET.
+ * only), VFIO_DEVICE_PCI_HOT_RESET, and AER recovery after a fatal error
+ * on the root port (injected with aer_inject). A hot reset vfio-pci
+ * refuses must not disturb anybody.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +15,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <libgen.h>
+
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
 #include "revoke_util.h"
@@ -142,6 +148,104 @@ TEST_F(hp, hot_reset_revokes_then_restores)
 	EXPECT_EQ(2, info.move_notify_count);
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
+}
+
+/*
+ * A hot reset that vfio-pci refuses (non-zero flags: EINVAL before any
+ * device is touched) leaves every export of the reset set alone: no
+ * move_notify, the mapping still valid.
+ */
+TEST_F(hp, refused_hot_reset_notifies_nobody)
+{
+	struct vfio_pci_hot_reset *reset;
+	struct edu_imp_info info;
+
+	reset = calloc(1, sizeof(*reset) + sizeof(int32_t));
+	ASSERT_NE(NULL, reset);
+	reset->argsz = sizeof(*reset) + sizeof(int32_t);
+	reset->flags = 1;
+	reset->count = 1;
+	reset->group_fds[0] = self->d.v.group;
+	EXPECT_EQ(-1, ioctl(self->d.v.device, VFIO_DEVICE_PCI_HOT_RESET, reset));
+	EXPECT_EQ(EINVAL, errno);
+	free(reset);
+
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(0, info.move_notify_count);
+	EXPECT_EQ(1, info.mapped);
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
+}
+
+/* drivers/pci/pcie/aer_inject.c's request (the aer-inject tool's). */
+struct hp_aer_inject {
+	uint8_t bus, dev, fn;
+	uint32_t uncor_status, cor_status;
+	uint32_t header_log[4];
+	uint32_t domain;
+};
+
+/* The root port above @bdf, from its sysfs path. */
+static int hp_root_port(const char *bdf, char *out, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (!realpath(path, real))
+		return -errno;
+	snprintf(out, len, "%s", basename(dirname(real)));
+	return 0;
+}
+
+/*
+ * AER: a fatal uncorrectable error reported by the exporter's root port
+ * makes the kernel reset the link below it without reset_prepare. The
+ * export is revoked when the error is reported and stays revoked after
+ * recovery, since the reset left the exporter not decoding; once the user
+ * turns memory decoding on again (vfio-pci restores the BARs), the export
+ * comes back and the data is there.
+ */
+TEST_F(hp, aer_fatal_error_revokes_until_decoding_is_back)
+{
+	struct hp_aer_inject inj = { 0 };
+	struct edu_imp_info info;
+	unsigned int dom, bus, dev, fn;
+	char rp[64];
+	int fd, before, i;
+
+	ASSERT_EQ(0, bench_modprobe("aer_inject", NULL));
+	ASSERT_EQ(0, hp_root_port(self->d.bdf, rp, sizeof(rp)));
+	ASSERT_EQ(4, sscanf(rp, "%x:%x:%x.%x", &dom, &bus, &dev, &fn))
+		TH_LOG("root port '%s'", rp);
+	inj.domain = dom;
+	inj.bus = bus;
+	inj.dev = dev;
+	inj.fn = fn;
+	/* Malformed TLP: fatal in the default severity. */
+	inj.uncor_status = PCI_ERR_UNC_MALF_TLP;
+
+	before = rv_kmsg_count("device recovery successful");
+	fd = open("/dev/aer_inject", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("/dev/aer_inject: %s", strerror(errno));
+	ASSERT_EQ((ssize_t)sizeof(inj), write(fd, &inj, sizeof(inj)))
+		TH_LOG("inject on %s: %s", rp, strerror(errno));
+	close(fd);
+	for (i = 0; i < 100; i++) {
+		if (rv_kmsg_count("device recovery successful") > before)
+			break;
+		usleep(100 * 1000);
+	}
+	ASSERT_LT(i, 100) TH_LOG("AER recovery did not finish");
+
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(0, info.mapped);
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(2, info.move_notify_count);
 	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }

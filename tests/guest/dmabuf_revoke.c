@@ -287,12 +287,16 @@ TEST_F(rv, revoke_waits_for_dma_in_flight)
  * Control for the test above: with revoke_timeout_ms=1 the exporter gives
  * up waiting, so the same config write returns while the transfer is
  * still in flight, and says so in the kernel log. This shows the timing
- * test measures the exporter's wait and nothing else.
+ * test measures the exporter's wait and nothing else. An export whose
+ * importer missed the deadline is revoked for good: turning decoding back
+ * on does not give it back.
  */
 #define RV_TIMEOUT_PARAM "/sys/module/" RV_MODULE "/parameters/revoke_timeout_ms"
+#define RV_LATE_PARAM "/sys/module/edu_importer/parameters/late_unmap_ms"
 
 TEST_F(rv, revoke_wait_is_bounded_by_revoke_timeout_ms)
 {
+	struct edu_imp_info info;
 	struct edu_imp_dma dma;
 	struct edu_imp_wait w;
 	char old[32];
@@ -300,7 +304,7 @@ TEST_F(rv, revoke_wait_is_bounded_by_revoke_timeout_ms)
 	int logged;
 
 	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
-	logged = rv_kmsg_count("importer fences still pending");
+	logged = rv_kmsg_count("revoked for good: importer fences pending");
 	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
 	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
 				   EDU_IMP_ATTACH_NOWAIT));
@@ -315,8 +319,124 @@ TEST_F(rv, revoke_wait_is_bounded_by_revoke_timeout_ms)
 
 	ASSERT_EQ(0, rv_imp_wait(self->imp, NULL, 0, &w));
 	EXPECT_GT(w.completed_ns, t1) TH_LOG("the exporter still waited");
-	EXPECT_EQ(logged + 1, rv_kmsg_count("importer fences still pending"));
+	EXPECT_EQ(logged + 1,
+		  rv_kmsg_count("revoked for good: importer fences pending"));
+
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count) TH_LOG("restored after a missed deadline");
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+}
+
+/*
+ * A revoke returns only once every importer mapping is gone, not only its
+ * fences: the importer stops DMA at move_notify but unmaps late_unmap_ms
+ * (300) later, and both the config write that stops decoding and the
+ * close return after that unmap. The restore then works as usual.
+ */
+static void rv_late_unmap(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(rv) *self, bool close_dev)
+{
+	struct edu_imp_info info;
+	uint64_t t0, t1;
+
+	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "300"));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
+				   EDU_IMP_ATTACH_LATE_UNMAP));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	rv_unmap_bar(self);
+
+	t0 = rv_now_ns();
+	if (close_dev)
+		rv_dev_close(&self->d);
+	else
+		ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	t1 = rv_now_ns();
+
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	TH_LOG("revoke %llu..%llu, importer unmapped at %llu (ns)",
+	       (unsigned long long)t0, (unsigned long long)t1,
+	       (unsigned long long)info.unmap_ns);
+	EXPECT_EQ(1, info.move_notify_count);
+	ASSERT_NE(0, info.unmap_ns) TH_LOG("the importer never unmapped");
+	EXPECT_GE(info.unmap_ns, t0 + 250000000ull);
+	EXPECT_LE(info.unmap_ns, t1) TH_LOG("the revoke returned before the unmap");
+}
+
+TEST_F(rv, memory_off_waits_for_importer_unmap)
+{
+	rv_late_unmap(_metadata, self, false);
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
+}
+
+TEST_F(rv, close_waits_for_importer_unmap)
+{
+	rv_late_unmap(_metadata, self, true);
+	rv_expect_revoked(_metadata, self->imp);
+}
+
+/*
+ * An importer that still holds its mapping at the deadline: the revoke
+ * returns at revoke_timeout_ms (before the unmap), logs why, and the
+ * export stays revoked for good, also once the late unmap has happened
+ * and decoding is back.
+ */
+TEST_F(rv, importer_missing_the_deadline_is_revoked_for_good)
+{
+	struct edu_imp_info info;
+	char old[32];
+	uint64_t t0, t1;
+	int logged;
+
+	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
+	logged = rv_kmsg_count("revoked for good: importer mappings left");
+	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "600"));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
+				   EDU_IMP_ATTACH_LATE_UNMAP));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	rv_unmap_bar(self);
+
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, "100"));
+	t0 = rv_now_ns();
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	t1 = rv_now_ns();
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, old));
+	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "300"));
+	TH_LOG("revoke took %llu ms", (unsigned long long)(t1 - t0) / 1000000);
+	EXPECT_GE(t1 - t0, 100000000ull);
+	EXPECT_EQ(logged + 1,
+		  rv_kmsg_count("revoked for good: importer mappings left"));
+
+	usleep(700 * 1000);
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_GT(info.unmap_ns, t1) TH_LOG("unmapped before the deadline");
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+}
+
+/*
+ * Every user write covering PCI_COMMAND revokes first, whatever value it
+ * carries: the value sits in user memory that another thread may change
+ * after any look the driver could take. A write that keeps decoding on
+ * therefore costs the importer one revoke and one restore (upstream, which
+ * decides inside vfio-pci, notifies nobody; see docs/design.md).
+ */
+TEST_F(rv, command_write_keeping_memory_on_revokes_then_restores)
+{
+	struct edu_imp_info info;
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(2, info.move_notify_count);
+	EXPECT_EQ(0, info.mapped);
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
 /*

@@ -149,6 +149,9 @@ struct edu_imp_fence {
  * @dead: the edu device was unbound, only INFO and close work
  * @map_count: successful MAP calls since ATTACH
  * @dma_count: transfers started since ATTACH
+ * @watch: WATCH device whose decoding is checked (reference held) or NULL
+ * @watch_checks: decode checks made since WATCH
+ * @watch_violations: checks that found @watch not decoding
  *
  * Guarded by the resv lock of @dmabuf while attached (move_notify runs with
  * only that lock held), by @lock otherwise:
@@ -158,6 +161,11 @@ struct edu_imp_fence {
  * @invalidated: the mapping was dropped by move_notify and not re-created
  * @revoked_seen: move_notify calls that found a valid mapping
  * @move_notify_count: all move_notify calls
+ * @unmap_ns: CLOCK_MONOTONIC time of the last unmap of a mapping
+ * @reap_work: unmaps a NOWAIT or LATE_UNMAP zombie from a worker; it takes
+ *             only the resv lock, and teardown cancels it (after its last
+ *             resv section, before dropping @dmabuf), so @dmabuf is stable
+ *             while it can run
  *
  * @async: last ASYNC transfer (reference held); written with @lock and,
  *         while attached, the resv lock held; read under either.
@@ -174,17 +182,27 @@ struct edu_imp_ctx {
 	bool dead;
 	u64 map_count;
 	u64 dma_count;
+	struct pci_dev *watch;
+	u32 watch_checks;
+	u32 watch_violations;
 
 	struct sg_table *sgt;
 	struct sg_table *zombie;
 	bool invalidated;
 	u32 revoked_seen;
 	u64 move_notify_count;
+	u64 unmap_ns;
+	struct delayed_work reap_work;
 
 	struct edu_imp_fence *async;
 };
 
 static struct workqueue_struct *edu_imp_wq;
+
+static unsigned int late_unmap_ms = 300;
+module_param(late_unmap_ms, uint, 0644);
+MODULE_PARM_DESC(late_unmap_ms,
+		 "LATE_UNMAP attachments unmap this long after move_notify (default 300)");
 static DEFINE_IDA(edu_imp_ida);
 
 /* ---- fences ---- */
@@ -378,6 +396,14 @@ static bool edu_imp_async_busy(struct edu_imp_ctx *ctx)
 	return ctx->async && !dma_fence_is_signaled(&ctx->async->base);
 }
 
+/* Every unmap goes through here, so INFO can tell when the last one was. */
+static void edu_imp_unmap(struct edu_imp_ctx *ctx, struct sg_table *sgt)
+{
+	dma_resv_assert_held(ctx->dmabuf->resv);
+	dma_buf_unmap_attachment(ctx->attach, sgt, DMA_BIDIRECTIONAL);
+	ctx->unmap_ns = ktime_get_ns();
+}
+
 /*
  * Unmap a NOWAIT zombie mapping once its transfer is over. With @block the
  * wait is interruptible, without it nothing is waited for.
@@ -397,9 +423,53 @@ static int edu_imp_reap(struct edu_imp_ctx *ctx, bool block)
 		if (ret)
 			return ret;
 	}
-	dma_buf_unmap_attachment(ctx->attach, ctx->zombie, DMA_BIDIRECTIONAL);
+	edu_imp_unmap(ctx, ctx->zombie);
 	ctx->zombie = NULL;
 	return 0;
+}
+
+/*
+ * The deferred unmap of a zombie mapping: polls (one jiffy at a time) until
+ * the transfer that kept it is over, then unmaps.
+ */
+static void edu_imp_reap_work(struct work_struct *work)
+{
+	struct edu_imp_ctx *ctx = container_of(to_delayed_work(work),
+					       struct edu_imp_ctx, reap_work);
+	struct dma_resv *resv = ctx->dmabuf->resv;
+
+	dma_resv_lock(resv, NULL);
+	if (ctx->zombie && edu_imp_async_busy(ctx))
+		queue_delayed_work(edu_imp_wq, &ctx->reap_work, 1);
+	else
+		edu_imp_reap(ctx, false);
+	dma_resv_unlock(resv);
+}
+
+/*
+ * WATCH: does the watched device decode right now?  Called where this
+ * context may reach the buffer (mapped, resv held), so a well-behaved
+ * exporter guarantees it does.
+ */
+static void edu_imp_watch_check(struct edu_imp_ctx *ctx)
+{
+	struct pci_dev *pdev = ctx->watch;
+	u16 cmd;
+
+	lockdep_assert_held(&ctx->lock);
+	dma_resv_assert_held(ctx->dmabuf->resv);
+
+	if (!pdev)
+		return;
+	ctx->watch_checks++;
+	if (pdev->current_state == PCI_D0 &&
+	    !pci_read_config_word(pdev, PCI_COMMAND, &cmd) && cmd != 0xffff &&
+	    (cmd & PCI_COMMAND_MEMORY))
+		return;
+	ctx->watch_violations++;
+	dev_info_ratelimited(&ctx->edu->pdev->dev,
+			     "%s does not decode while its buffer is mapped\n",
+			     pci_name(pdev));
 }
 
 /*
@@ -430,15 +500,23 @@ static void edu_imp_move_notify(struct dma_buf_attachment *attach)
 	ctx->revoked_seen++;
 	ctx->invalidated = true;
 
+	if ((ctx->flags & EDU_IMP_ATTACH_LATE_UNMAP) && !ctx->zombie) {
+		ctx->zombie = ctx->sgt;
+		ctx->sgt = NULL;
+		queue_delayed_work(edu_imp_wq, &ctx->reap_work,
+				   msecs_to_jiffies(late_unmap_ms));
+		return;
+	}
 	if (edu_imp_async_busy(ctx)) {
 		if ((ctx->flags & EDU_IMP_ATTACH_NOWAIT) && !ctx->zombie) {
 			ctx->zombie = ctx->sgt;
 			ctx->sgt = NULL;
+			queue_delayed_work(edu_imp_wq, &ctx->reap_work, 1);
 			return;
 		}
 		dma_fence_wait(&ctx->async->base, false);
 	}
-	dma_buf_unmap_attachment(attach, ctx->sgt, DMA_BIDIRECTIONAL);
+	edu_imp_unmap(ctx, ctx->sgt);
 	ctx->sgt = NULL;
 }
 
@@ -495,17 +573,21 @@ static void edu_imp_teardown(struct edu_imp_ctx *ctx)
 	if (ctx->async)
 		dma_fence_wait(&ctx->async->base, false);
 	if (ctx->zombie)
-		dma_buf_unmap_attachment(ctx->attach, ctx->zombie,
-					 DMA_BIDIRECTIONAL);
+		edu_imp_unmap(ctx, ctx->zombie);
 	if (ctx->sgt)
-		dma_buf_unmap_attachment(ctx->attach, ctx->sgt,
-					 DMA_BIDIRECTIONAL);
+		edu_imp_unmap(ctx, ctx->sgt);
 	ctx->zombie = NULL;
 	ctx->sgt = NULL;
 	if (ctx->pinned)
 		dma_buf_unpin(ctx->attach);
 	ctx->pinned = false;
 	dma_resv_unlock(resv);
+	/*
+	 * Nothing is mapped any more, so move_notify cannot queue the reap
+	 * work again; a run that waited for the resv lock above finds no
+	 * zombie. Cancel before @dmabuf goes away.
+	 */
+	cancel_delayed_work_sync(&ctx->reap_work);
 
 	dma_buf_detach(ctx->dmabuf, ctx->attach);
 	dma_buf_put(ctx->dmabuf);
@@ -538,7 +620,10 @@ static long edu_imp_ioctl_id(struct edu_imp_ctx *ctx, void __user *argp)
 				 EDU_IMP_ATTACH_STATIC)
 #define EDU_IMP_ATTACH_VALID	(EDU_IMP_MODE_MASK | \
 				 EDU_IMP_ATTACH_NO_P2P | \
-				 EDU_IMP_ATTACH_NOWAIT)
+				 EDU_IMP_ATTACH_NOWAIT | \
+				 EDU_IMP_ATTACH_LATE_UNMAP)
+#define EDU_IMP_ATTACH_DYN_ONLY	(EDU_IMP_ATTACH_NOWAIT | \
+				 EDU_IMP_ATTACH_LATE_UNMAP)
 
 static long edu_imp_ioctl_attach(struct edu_imp_ctx *ctx, void __user *argp)
 {
@@ -562,7 +647,7 @@ static long edu_imp_ioctl_attach(struct edu_imp_ctx *ctx, void __user *argp)
 	}
 	if (hweight32(mode) != 1)
 		return -EINVAL;
-	if ((req.flags & EDU_IMP_ATTACH_NOWAIT) &&
+	if ((req.flags & EDU_IMP_ATTACH_DYN_ONLY) &&
 	    mode != EDU_IMP_ATTACH_DYNAMIC)
 		return -EINVAL;
 
@@ -595,6 +680,7 @@ static long edu_imp_ioctl_attach(struct edu_imp_ctx *ctx, void __user *argp)
 	ctx->invalidated = false;
 	ctx->revoked_seen = 0;
 	ctx->move_notify_count = 0;
+	ctx->unmap_ns = 0;
 
 	/* move_notify may run as soon as the attachment is listed. */
 	if (ops)
@@ -721,6 +807,7 @@ static long edu_imp_ioctl_map(struct edu_imp_ctx *ctx)
 	ctx->sgt = sgt;
 	ctx->invalidated = false;
 	ctx->map_count++;
+	edu_imp_watch_check(ctx);
 
 out:
 	edu_imp_unlock_resv(ctx);
@@ -742,7 +829,7 @@ static long edu_imp_ioctl_unmap(struct edu_imp_ctx *ctx)
 		if (ret)
 			goto out;
 	}
-	dma_buf_unmap_attachment(ctx->attach, ctx->sgt, DMA_BIDIRECTIONAL);
+	edu_imp_unmap(ctx, ctx->sgt);
 	ctx->sgt = NULL;
 
 out:
@@ -783,6 +870,9 @@ static long edu_imp_ioctl_info(struct edu_imp_ctx *ctx, void __user *argp)
 	info.move_notify_count = ctx->move_notify_count;
 	info.map_count = ctx->map_count;
 	info.dma_count = ctx->dma_count;
+	info.unmap_ns = ctx->unmap_ns;
+	info.watch_checks = ctx->watch_checks;
+	info.watch_violations = ctx->watch_violations;
 	if (ctx->sgt) {
 		info.mapped = 1;
 		info.nents = ctx->sgt->nents;
@@ -942,6 +1032,7 @@ static long edu_imp_ioctl_dma(struct edu_imp_ctx *ctx, void __user *argp)
 	ret = edu_imp_lookup(ctx, req.offset, req.len, &addr);
 	if (ret)
 		goto out_resv;
+	edu_imp_watch_check(ctx);
 	if (async && edu_imp_async_busy(ctx)) {
 		ret = -EBUSY;
 		goto out_resv;
@@ -1017,6 +1108,7 @@ static long edu_imp_ioctl_dma(struct edu_imp_ctx *ctx, void __user *argp)
 	edu_imp_fence_complete(f, ret);
 	req.completed_ns = f->completed_ns;
 	dma_fence_put(&f->base);
+	edu_imp_watch_check(ctx);
 
 out_hw:
 	mutex_unlock(&edu->hw_lock);
@@ -1132,6 +1224,40 @@ out_put:
 	return ret;
 }
 
+static long edu_imp_ioctl_watch(struct edu_imp_ctx *ctx, void __user *argp)
+{
+	struct pci_dev *pdev = NULL, *old;
+	struct edu_imp_watch req;
+	unsigned int dom, bus, dev, fn;
+	long ret;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	req.pci_name[sizeof(req.pci_name) - 1] = '\0';
+	if (req.pci_name[0]) {
+		if (sscanf(req.pci_name, "%x:%x:%x.%x", &dom, &bus, &dev,
+			   &fn) != 4 || bus > 0xff || dev > 0x1f || fn > 7)
+			return -EINVAL;
+		pdev = pci_get_domain_bus_and_slot(dom, bus,
+						   PCI_DEVFN(dev, fn));
+		if (!pdev)
+			return -ENODEV;
+	}
+
+	ret = mutex_lock_interruptible(&ctx->lock);
+	if (ret) {
+		pci_dev_put(pdev);
+		return ret;
+	}
+	old = ctx->watch;
+	ctx->watch = pdev;
+	ctx->watch_checks = 0;
+	ctx->watch_violations = 0;
+	mutex_unlock(&ctx->lock);
+	pci_dev_put(old);
+	return 0;
+}
+
 static long edu_imp_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -1157,6 +1283,8 @@ static long edu_imp_ioctl(struct file *file, unsigned int cmd,
 		return edu_imp_ioctl_dma(ctx, argp);
 	case EDU_IMP_IOC_WAIT:
 		return edu_imp_ioctl_wait(ctx, argp);
+	case EDU_IMP_IOC_WATCH:
+		return edu_imp_ioctl_watch(ctx, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -1185,6 +1313,7 @@ static int edu_imp_open(struct inode *inode, struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
+	INIT_DELAYED_WORK(&ctx->reap_work, edu_imp_reap_work);
 	ctx->edu = edu;
 
 	mutex_lock(&edu->ctx_lock);
@@ -1217,6 +1346,7 @@ static int edu_imp_release(struct inode *inode, struct file *file)
 
 	if (ctx->async)
 		dma_fence_put(&ctx->async->base);
+	pci_dev_put(ctx->watch);
 	mutex_destroy(&ctx->lock);
 	kfree(ctx);
 	kref_put(&edu->ref, edu_imp_dev_release);

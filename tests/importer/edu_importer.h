@@ -62,8 +62,14 @@ struct edu_imp_id {
  * NOWAIT:  (DYNAMIC only; test mode) move_notify does not wait for an
  *          ASYNC transfer in flight: it marks the mapping invalid and
  *          defers the unmap until that transfer's fence has signalled
- *          (done at the next MAP/UNMAP/DMA/DETACH/close). Lets a test see
- *          whether the exporter itself waits for the resv fences.
+ *          (a worker unmaps then, or the next MAP/UNMAP/DMA/DETACH/close
+ *          if it comes first). Lets a test see whether the exporter
+ *          itself waits for the resv fences.
+ * LATE_UNMAP: (DYNAMIC only; test mode) move_notify marks the mapping
+ *          invalid at once (no DMA through it after that) but a worker
+ *          unmaps it only late_unmap_ms (module parameter, default 300)
+ *          later. Lets a test see whether the exporter waits for the
+ *          unmap, not only for the fences.
  *
  * INFO.attach_flags reports the flags with the mode bit filled in.
  *
@@ -80,6 +86,7 @@ struct edu_imp_attach {
 #define EDU_IMP_ATTACH_STATIC	0x04U
 #define EDU_IMP_ATTACH_NO_P2P	0x08U
 #define EDU_IMP_ATTACH_NOWAIT	0x10U
+#define EDU_IMP_ATTACH_LATE_UNMAP	0x20U
 
 /*
  * EDU_IMP_IOC_MAP (no argument): dma_resv lock + dma_buf_map_attachment(),
@@ -113,7 +120,22 @@ struct edu_imp_info {
 	__u64 mapped_len;	/* sum of the dma lengths */
 	__u64 map_count;	/* successful MAP calls since ATTACH */
 	__u64 dma_count;	/* DMA calls that started a transfer */
-	__u64 reserved[4];
+	__u64 unmap_ns;		/* CLOCK_MONOTONIC of the last unmap, any path */
+	__u32 watch_checks;	/* decode checks of the WATCH device made */
+	__u32 watch_violations;	/* checks that found it not decoding */
+	__u64 reserved[2];
+};
+
+/*
+ * EDU_IMP_IOC_WATCH: name a PCI device (normally the exporter) whose
+ * memory decoding is checked every time this context has the right to
+ * reach the dma-buf: after each successful MAP and before and after each
+ * DMA, all with the resv lock held. A check that finds the device out of
+ * D0 or with PCI_COMMAND.MEMORY clear counts as a violation (INFO). An
+ * empty name stops watching. Errors: ENODEV no such PCI device.
+ */
+struct edu_imp_watch {
+	char pci_name[32];	/* in: e.g. "0000:01:00.0", NUL-terminated */
 };
 
 /*
@@ -209,5 +231,6 @@ struct edu_imp_wait {
 #define EDU_IMP_IOC_SG		_IOWR(EDU_IMP_IOC_MAGIC, 0x06, struct edu_imp_sg)
 #define EDU_IMP_IOC_DMA		_IOWR(EDU_IMP_IOC_MAGIC, 0x07, struct edu_imp_dma)
 #define EDU_IMP_IOC_WAIT	_IOWR(EDU_IMP_IOC_MAGIC, 0x08, struct edu_imp_wait)
+#define EDU_IMP_IOC_WATCH	_IOW(EDU_IMP_IOC_MAGIC, 0x09, struct edu_imp_watch)
 
 #endif /* _UAPI_EDU_IMPORTER_H */
