@@ -33,6 +33,11 @@ stress-bench: deps
 	KVER=$(KVER) vm/stress-bench --kernel $(KERNEL) --count $(BOOTS) \
 		$(if $(filter 1,$(LOAD)),--load)
 
+# The race tests (plan 35-race) for two minutes each instead of ten
+# seconds, on both kernels.
+stress: deps
+	KVER=$(KVER) PLAN=vm/stress.d/race DETECTORS=0 vm/check
+
 clean:
 	-$(MAKE) -C driver KDIR=$(KDIR) clean
 	-$(MAKE) -C tests/importer KDIR=$(KDIR) clean
@@ -43,4 +48,4 @@ clean:
 distclean: clean
 	rm -rf .cache
 
-.PHONY: all deps demo check stress-bench clean distclean
+.PHONY: all deps demo check stress stress-bench clean distclean
