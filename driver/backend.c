@@ -8,7 +8,9 @@
  * Buffer.  The CMB is a window of one BAR described by CMBLOC (BAR0+0x38:
  * BIR in bits 2:0, OFST in bits 31:12) and CMBSZ (BAR0+0x3c: SZU in bits
  * 11:8 giving a unit of 4 KiB << (4 * SZU), SZ in bits 31:12); both in
- * units of that size.  Exports of the CMB's BAR must stay inside the window;
+ * units of that size (decoded in 64 bits by vpd_nvme_cmb_decode(): the unit
+ * alone is 4 GiB for SZU 5 and 64 GiB for SZU 6; 7..15 are reserved and
+ * leave no window).  Exports of the CMB's BAR must stay inside the window;
  * other BARs are plain.  NVMe >= 1.4 controllers (QEMU's nvme without
  * legacy-cmb) read CMBLOC/CMBSZ as zero until CMBMSC.CRE (BAR0+0x50, bit 0)
  * is set; with the nvme_cmb_cre parameter (default on) we set CRE, and only
@@ -40,9 +42,10 @@ static void vpd_nvme_read_cmb(struct vpd_device *vd)
 {
 	struct pci_dev *pdev = vd->core.pdev;
 	struct vpd_ctx *ctx = vd->ctx;
-	u32 cap_hi, cmbloc, cmbsz, szu;
+	u32 cap_hi, cmbloc, cmbsz;
 	void __iomem *regs;
-	u64 unit, size, offset;
+	u64 size, offset;
+	u8 bir;
 
 	lockdep_assert_held(&ctx->lock);
 
@@ -69,16 +72,13 @@ static void vpd_nvme_read_cmb(struct vpd_device *vd)
 	if (!cmbsz || cmbsz == ~0U)
 		goto out;	/* keep a window read earlier, if any */
 
-	szu = (cmbsz >> NVME_CMBSZ_SZU_SHIFT) & NVME_CMBSZ_SZU_MASK;
-	if (szu > 6 || NVME_CMB_BIR(cmbloc) >= PCI_STD_NUM_BARS) {
+	/* Reserved SZU or no such BAR: no window, the BAR exports nothing. */
+	if (vpd_nvme_cmb_decode(cmbloc, cmbsz, &bir, &offset, &size)) {
 		ctx->cmb.valid = false;
 		goto out;
 	}
-	unit = SZ_4K << (4 * szu);
-	size = ((cmbsz >> NVME_CMBSZ_SZ_SHIFT) & NVME_CMBSZ_SZ_MASK) * unit;
-	offset = (u64)NVME_CMB_OFST(cmbloc) * unit;
 
-	ctx->cmb.bir = NVME_CMB_BIR(cmbloc);
+	ctx->cmb.bir = bir;
 	ctx->cmb.offset = offset;
 	ctx->cmb.size = size;
 	ctx->cmb.valid = true;
@@ -102,10 +102,8 @@ static int vpd_nvme_validate(struct vpd_device *vd, u32 bar, bool decoding,
 		return 0;
 
 	for (i = 0; i < nr; i++) {
-		if (r[i].offset < ctx->cmb.offset ||
-		    r[i].offset - ctx->cmb.offset > ctx->cmb.size ||
-		    r[i].length > ctx->cmb.size -
-				  (r[i].offset - ctx->cmb.offset)) {
+		if (!vpd_cmb_contains(ctx->cmb.offset, ctx->cmb.size,
+				      r[i].offset, r[i].length)) {
 			dev_info_ratelimited(&vd->core.pdev->dev,
 					     "dma-buf export refused: range %u (%#llx+%#llx) outside NVMe CMB window %#llx+%#llx of BAR%u\n",
 					     i, r[i].offset, r[i].length,

@@ -9,30 +9,86 @@
  *     range <i>: offset <hex> length <hex>
  *     attach <importer dev name>: map <bus|host-bridge|unsupported|unknown> mapped <yes|no>
  *
- * Lock order as everywhere: ctx->lock, then each buffer's resv lock (which
- * also guards the dma-buf core's attachment list).
+ * An export may have up to VPD_MAX_RANGES range lines, so no lock is held
+ * while they are printed: nothing that needs ctx->lock (revocation, new
+ * exports, releases) or a buffer's resv lock (importers' map/unmap) waits
+ * for a reader.  Instead:
+ *
+ * 1. Under ctx->lock, take a reference on the file of every listed buffer.
+ *    A listed export is alive (its dma-buf release unlinks it under
+ *    ctx->lock), but its file may already be on its way out: the dma-buf
+ *    core calls our release op only when the file's dentry goes, which can
+ *    be after the file itself was freed (files are SLAB_TYPESAFE_BY_RCU
+ *    since 6.7).  So the reference is taken only if the count is not zero
+ *    (get_file_active(), or get_file_rcu() under rcu_read_lock() on older
+ *    kernels whose files are RCU-freed), and kept only if the file we got
+ *    is this buffer's (private_data), not a recycled one.  A buffer whose
+ *    file is going is skipped: it is being released.
+ * 2. Drop ctx->lock.  Each reference pins the file, hence its dentry, hence
+ *    the dma-buf and the vpd_export (freed from the dentry's release):
+ *    ranges are immutable after export, so they are printed without any
+ *    lock.  The header (revoked) and the attachment list (dma-buf core
+ *    state) are printed under the buffer's resv lock, each briefly.
+ * 3. fput() every reference, outside any lock: the last one may release
+ *    the buffer (deferred to task work), which takes ctx->lock.
+ *
+ * An export unlinked (revoked for good) while it is printed is still
+ * printed, as it was when the list was read.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 
 #include "vpd.h"
 
 static struct dentry *vpd_debugfs_root;
 
-static void vpd_show_export(struct seq_file *s, struct vpd_export *exp)
+/* A reference on @dmabuf's file if it is not being released, else NULL. */
+static struct file *vpd_dmabuf_file_get(struct dma_buf *dmabuf)
 {
+	struct file *file;
+
+#ifdef HAVE_GET_FILE_ACTIVE
+	file = get_file_active(&dmabuf->file);
+#else
+	rcu_read_lock();
+	file = dmabuf->file;
+	if (!get_file_rcu(file))
+		file = NULL;
+	rcu_read_unlock();
+#endif
+	/* A recycled struct file is not ours: its private_data differs. */
+	if (file && file->private_data != dmabuf) {
+		fput(file);
+		file = NULL;
+	}
+	return file;
+}
+
+static void vpd_show_export(struct seq_file *s, struct dma_buf *dmabuf)
+{
+	struct vpd_export *exp = dmabuf->priv;
 	struct dma_buf_attachment *attach;
 	u32 i;
 
-	dma_resv_lock(exp->dmabuf->resv, NULL);
+	dma_resv_lock(dmabuf->resv, NULL);
 	seq_printf(s, "export %llu: region %u size %#zx nr_ranges %u revoked %s\n",
 		   exp->id, exp->region, exp->size, exp->nr_ranges,
 		   exp->revoked ? "yes" : "no");
+	dma_resv_unlock(dmabuf->resv);
+
+	/* Immutable, kept alive by our file reference: no lock. */
 	for (i = 0; i < exp->nr_ranges; i++)
 		seq_printf(s, "  range %u: offset %#llx length %#llx\n", i,
 			   exp->ranges[i].offset, exp->ranges[i].len);
-	list_for_each_entry(attach, &exp->dmabuf->attachments, node) {
+
+	/* The resv lock guards the attachment list and vpd_attach. */
+	dma_resv_lock(dmabuf->resv, NULL);
+	list_for_each_entry(attach, &dmabuf->attachments, node) {
 		struct vpd_attach *va = attach->priv;
 
 		seq_printf(s, "  attach %s: map %s mapped %s\n",
@@ -41,18 +97,40 @@ static void vpd_show_export(struct seq_file *s, struct vpd_export *exp)
 					     VPD_MAP_UNKNOWN),
 			   va && va->nr_maps ? "yes" : "no");
 	}
-	dma_resv_unlock(exp->dmabuf->resv);
+	dma_resv_unlock(dmabuf->resv);
 }
 
 static int vpd_exports_show(struct seq_file *s, void *unused)
 {
 	struct vpd_ctx *ctx = s->private;
 	struct vpd_export *exp;
+	unsigned int n = 0, i;
+	struct file **files;
 
 	mutex_lock(&ctx->lock);
 	list_for_each_entry(exp, &ctx->exports, node)
-		vpd_show_export(s, exp);
+		n++;
+	/* No reclaim path takes ctx->lock: allocating under it is fine. */
+	files = n ? kvmalloc_array(n, sizeof(*files), GFP_KERNEL) : NULL;
+	if (n && !files) {
+		mutex_unlock(&ctx->lock);
+		return -ENOMEM;
+	}
+	n = 0;
+	list_for_each_entry(exp, &ctx->exports, node) {
+		struct file *file = vpd_dmabuf_file_get(exp->dmabuf);
+
+		if (file)
+			files[n++] = file;
+	}
 	mutex_unlock(&ctx->lock);
+
+	for (i = 0; i < n; i++)
+		vpd_show_export(s, files[i]->private_data);
+
+	for (i = 0; i < n; i++)
+		fput(files[i]);
+	kvfree(files);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vpd_exports);

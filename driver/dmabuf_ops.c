@@ -120,6 +120,7 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 {
 	struct vpd_export *exp = attach->dmabuf->priv;
 	struct vpd_attach *va = attach->priv;
+	struct vpd_p2p_verdict verdict;
 	struct sg_table *sgt;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
@@ -135,10 +136,25 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 		goto out;
 	}
 
-	/* Not revoked: the vfio device is open and its BARs decode. */
-	if (va->verdict.type != VPD_MAP_BUS &&
-	    va->verdict.type != VPD_MAP_HOST_BRIDGE) {
-		vpd_p2p_log_refusal(exp->pdev, attach->dev, &va->verdict);
+	/*
+	 * Not revoked: the vfio device is open and its BARs decode.
+	 *
+	 * p2p_host_bridges may have changed since attach: decide again
+	 * (vpd_p2p_refresh() reuses the topology attach found; no bus walk
+	 * under the resv lock).  unmap undoes each table by va->verdict.type,
+	 * so the verdict is stored only while no table is live or its type
+	 * stays.  A refresh only moves between HOST_BRIDGE and UNSUPPORTED,
+	 * so with tables live a usable verdict always has their type; an
+	 * unusable one is refused below and leaves va->verdict (and its
+	 * generation) as it was, to be decided again at the next map.
+	 */
+	verdict = va->verdict;
+	vpd_p2p_refresh(&verdict);
+	if (!va->nr_maps || verdict.type == va->verdict.type)
+		va->verdict = verdict;
+	if (verdict.type != VPD_MAP_BUS &&
+	    verdict.type != VPD_MAP_HOST_BRIDGE) {
+		vpd_p2p_log_refusal(exp->pdev, attach->dev, &verdict);
 		sgt = ERR_PTR(-EINVAL);
 		goto out;
 	}

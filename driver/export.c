@@ -25,43 +25,49 @@
 	dev_info_ratelimited(&(vd)->core.pdev->dev,			\
 			     "dma-buf export refused: " fmt, ##__VA_ARGS__)
 
+/* vpd_ranges_check() (logic.c), and one log line naming what is wrong. */
 static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
 			    const struct vfio_region_dma_range *r, u32 nr,
 			    size_t *total)
 {
 	u64 bar_len = vd->bars[bar].len;
-	size_t sum = 0;
-	u32 i;
+	struct vpd_range_fault f;
+	u64 off, len;
+	int ret;
 
-	for (i = 0; i < nr; i++) {
-		u64 end;
-
-		if (!r[i].length || !PAGE_ALIGNED(r[i].offset) ||
-		    !PAGE_ALIGNED(r[i].length)) {
-			vpd_refuse(vd, "range %u (%#llx+%#llx) empty or not page aligned\n",
-				   i, r[i].offset, r[i].length);
-			return -EINVAL;
-		}
-		if (check_add_overflow(r[i].offset, r[i].length, &end)) {
-			vpd_refuse(vd, "range %u (%#llx+%#llx) overflows\n",
-				   i, r[i].offset, r[i].length);
-			return -EOVERFLOW;
-		}
-		if (end > bar_len) {
-			vpd_refuse(vd, "range %u (%#llx+%#llx) beyond BAR%u size %#llx\n",
-				   i, r[i].offset, r[i].length, bar, bar_len);
-			return -EINVAL;
-		}
-		if (r[i].length > SIZE_MAX ||
-		    check_add_overflow(sum, (size_t)r[i].length, &sum)) {
-			vpd_refuse(vd, "total length overflows\n");
-			return -EINVAL;
-		}
+	ret = vpd_ranges_check(r, nr, bar_len, total, &f);
+	if (!ret)
+		return 0;
+	off = nr ? r[f.index].offset : 0;
+	len = nr ? r[f.index].length : 0;
+	switch (f.why) {
+	case VPD_RANGE_UNALIGNED:
+		vpd_refuse(vd, "range %u (%#llx+%#llx) empty or not page aligned\n",
+			   f.index, off, len);
+		break;
+	case VPD_RANGE_OVERFLOW:
+		vpd_refuse(vd, "range %u (%#llx+%#llx) overflows\n",
+			   f.index, off, len);
+		break;
+	case VPD_RANGE_BEYOND_BAR:
+		vpd_refuse(vd, "range %u (%#llx+%#llx) beyond BAR%u size %#llx\n",
+			   f.index, off, len, bar, bar_len);
+		break;
+	case VPD_RANGE_TOTAL:
+		vpd_refuse(vd, "total length overflows\n");
+		break;
+	default:
+		vpd_refuse(vd, "no ranges\n");
+		break;
 	}
-	*total = sum;
-	return 0;
+	return ret;
 }
 
+/*
+ * Every allocation made for one export (the export, its ranges, the copy of
+ * the user's ranges) is charged to the caller's memory cgroup: a user may
+ * keep many exports of up to VPD_MAX_RANGES ranges (1.5 MiB each) alive.
+ */
 static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 					   const struct vfio_region_dma_range *r,
 					   u32 nr, size_t size)
@@ -69,10 +75,10 @@ static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 	struct vpd_export *exp;
 	u32 i;
 
-	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL_ACCOUNT);
 	if (!exp)
 		return NULL;
-	exp->ranges = kvcalloc(nr, sizeof(*exp->ranges), GFP_KERNEL);
+	exp->ranges = kvcalloc(nr, sizeof(*exp->ranges), GFP_KERNEL_ACCOUNT);
 	if (!exp->ranges) {
 		kfree(exp);
 		return NULL;
@@ -156,10 +162,16 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 		return -EINVAL;
 	}
 
-	ranges = vmemdup_user(arg->dma_ranges,
-			      array_size(get.nr_ranges, sizeof(*ranges)));
-	if (IS_ERR(ranges))
-		return PTR_ERR(ranges);
+	/* Not vmemdup_user(): its allocation is not charged to the memcg. */
+	ranges = kvmalloc_array(get.nr_ranges, sizeof(*ranges),
+				GFP_KERNEL_ACCOUNT);
+	if (!ranges)
+		return -ENOMEM;
+	if (copy_from_user(ranges, arg->dma_ranges,
+			   array_size(get.nr_ranges, sizeof(*ranges)))) {
+		ret = -EFAULT;
+		goto out_ranges;
+	}
 
 	ret = vpd_check_ranges(vd, bar, ranges, get.nr_ranges, &size);
 	if (ret)

@@ -12,9 +12,18 @@
  *   p2p_host_bridges module parameter (VPD_MAP_HOST_BRIDGE).
  * - Anything else, including a non-PCI importer: VPD_MAP_UNSUPPORTED.
  *
- * Verdicts are cached per (exporter, importer) pair in the exporter's
- * context, keyed by the importer's PCI domain/bus/devfn, together with the
- * generation of the allow list they were computed under.
+ * A verdict is made in two steps.  Attach walks the PCI bus: is there a bus
+ * path, and if not, which host bridge devices are on the way
+ * (vpd_p2p_verdict()).  Then the allow lists decide (vpd_hb_decide()).  The
+ * second step alone is repeated by map when p2p_host_bridges changed since
+ * (vpd_p2p_refresh()): map runs under the buffer's resv lock, where the bus
+ * walk must not happen (pci_get_slot() takes pci_bus_sem, which the AER
+ * core holds around our error handlers while they take ctx->lock and then
+ * resv locks: resv -> pci_bus_sem would close that cycle).
+ *
+ * The first step's result for an importer is cached in the exporter's
+ * context, keyed by the importer's PCI domain/bus/devfn (vpd_p2p_key()).
+ * It does not depend on the allow list, so the cache is never invalidated.
  */
 #include <linux/moduleparam.h>
 #include <linux/spinlock.h>
@@ -38,7 +47,7 @@ static DEFINE_SPINLOCK(vpd_hb_lock);
 static struct vpd_hb_id vpd_hb_param[VPD_MAX_HB_PARAM];
 static unsigned int vpd_hb_param_nr;
 static char vpd_hb_param_str[VPD_MAX_HB_PARAM * 10 + 1];
-/* Bumped on every change of the list; invalidates cached verdicts. */
+/* Bumped on every change of the list: verdicts made before are stale. */
 static atomic_t vpd_hb_gen = ATOMIC_INIT(0);
 
 static int vpd_hb_param_set(const char *val, const struct kernel_param *kp)
@@ -181,63 +190,84 @@ static struct pci_dev *vpd_host_bridge_dev(struct pci_dev *pdev)
 	return NULL;
 }
 
-static bool vpd_hb_allowed(struct pci_dev *hb, bool same_host_bridge)
+static bool vpd_hb_allowed(u16 vendor, u16 device, bool same_host_bridge)
 {
 	unsigned int i;
 
-	if (hb->vendor == PCI_VENDOR_ID_GOOGLE)
+	if (vendor == PCI_VENDOR_ID_GOOGLE)
 		return true;
-	if (vpd_hb_param_match(hb->vendor, hb->device))
+	if (vpd_hb_param_match(vendor, device))
 		return true;
 	for (i = 0; i < ARRAY_SIZE(vpd_hb_known); i++) {
-		if (vpd_hb_known[i].vendor != hb->vendor ||
-		    vpd_hb_known[i].device != hb->device)
+		if (vpd_hb_known[i].vendor != vendor ||
+		    vpd_hb_known[i].device != device)
 			continue;
 		return same_host_bridge || !vpd_hb_known[i].same_host_bridge;
 	}
 	return false;
 }
 
-static void vpd_host_bridge_verdict(struct pci_dev *exp, struct pci_dev *imp,
-				    struct vpd_p2p_verdict *v)
+/*
+ * First step, host-bridge part: the host bridge devices of both ends.
+ * Reads the bus (pci_get_slot()): attach only, never under a resv lock.
+ */
+static void vpd_host_bridges_find(struct pci_dev *exp, struct pci_dev *imp,
+				  struct vpd_p2p_verdict *v)
 {
-	struct pci_dev *hb_exp, *hb_imp;
-	bool same;
+	struct pci_dev *hb;
 
-	v->type = VPD_MAP_HOST_BRIDGE;
-	same = pci_find_host_bridge(exp->bus) == pci_find_host_bridge(imp->bus);
+	v->same_hb = pci_find_host_bridge(exp->bus) ==
+		     pci_find_host_bridge(imp->bus);
 
-	hb_exp = vpd_host_bridge_dev(exp);
-	if (hb_exp) {
-		v->hb_vendor = hb_exp->vendor;
-		v->hb_device = hb_exp->device;
+	hb = vpd_host_bridge_dev(exp);
+	if (hb) {
+		v->hb_found = true;
+		v->hb_vendor = hb->vendor;
+		v->hb_device = hb->device;
+		pci_dev_put(hb);
 	}
+	if (v->same_hb)
+		return;
+	hb = vpd_host_bridge_dev(imp);
+	if (hb) {
+		v->imp_hb_found = true;
+		v->imp_hb_vendor = hb->vendor;
+		v->imp_hb_device = hb->device;
+		pci_dev_put(hb);
+	}
+}
+
+/*
+ * Second step for a host-bridge path: type and reason from what attach
+ * found and the allow lists in force now.  Touches no device and does not
+ * sleep (vpd_hb_lock is a spinlock), so map may call it under resv.
+ */
+static void vpd_hb_decide(struct vpd_p2p_verdict *v)
+{
+	v->type = VPD_MAP_HOST_BRIDGE;
+	v->reason = VPD_P2P_OK;
 
 	if (vpd_cpu_routes_p2p())
-		goto out;
+		return;
 
-	if (!hb_exp) {
+	if (!v->hb_found) {
 		v->type = VPD_MAP_UNSUPPORTED;
 		v->reason = VPD_P2P_NO_HB_DEV;
-		goto out;
+		return;
 	}
-	if (same) {
-		if (!vpd_hb_allowed(hb_exp, true)) {
+	if (v->same_hb) {
+		if (!vpd_hb_allowed(v->hb_vendor, v->hb_device, true)) {
 			v->type = VPD_MAP_UNSUPPORTED;
 			v->reason = VPD_P2P_HB_DENIED;
 		}
-		goto out;
+		return;
 	}
-
-	hb_imp = vpd_host_bridge_dev(imp);
-	if (!hb_imp || !vpd_hb_allowed(hb_exp, false) ||
-	    !vpd_hb_allowed(hb_imp, false)) {
+	if (!v->imp_hb_found ||
+	    !vpd_hb_allowed(v->hb_vendor, v->hb_device, false) ||
+	    !vpd_hb_allowed(v->imp_hb_vendor, v->imp_hb_device, false)) {
 		v->type = VPD_MAP_UNSUPPORTED;
 		v->reason = VPD_P2P_HB_DIFFERENT;
 	}
-	pci_dev_put(hb_imp);
-out:
-	pci_dev_put(hb_exp);
 }
 
 static bool vpd_acs_redirect(struct pci_dev *pdev)
@@ -264,11 +294,13 @@ static bool vpd_is_root_port(struct pci_dev *pdev)
 }
 
 /*
- * Compute the verdict for two PCI devices.  The references we hold on both
- * devices keep their upstream bridges alive during the walk.
+ * First step, bus part: whether @imp reaches @exp below a common switch
+ * port without ACS redirect (v->via_hb false: bus address) or only through
+ * the host bridge(s).  The references we hold on both devices keep their
+ * upstream bridges alive during the walk.
  */
-static void vpd_p2p_compute(struct pci_dev *exp, struct pci_dev *imp,
-			    struct vpd_p2p_verdict *v)
+static void vpd_p2p_walk(struct pci_dev *exp, struct pci_dev *imp,
+			 struct vpd_p2p_verdict *v)
 {
 	struct pci_dev *a, *b, *common = NULL;
 
@@ -295,79 +327,85 @@ static void vpd_p2p_compute(struct pci_dev *exp, struct pci_dev *imp,
 		if (vpd_acs_redirect(b))
 			v->acs_redirect = true;
 	}
-	if (!v->acs_redirect) {
-		v->type = VPD_MAP_BUS;
+	if (!v->acs_redirect)
 		return;
-	}
 
 host_bridge:
-	vpd_host_bridge_verdict(exp, imp, v);
+	v->via_hb = true;
 }
 
-/*
- * Cache encoding (xa value, < 2^62): type (2 bits), reason (3), acs (1),
- * generation (16), host bridge vendor (16) and device (16).
- */
-static unsigned long vpd_verdict_pack(const struct vpd_p2p_verdict *v,
-				      unsigned int gen)
-{
-	return (unsigned long)v->type |
-	       (unsigned long)v->reason << 2 |
-	       (unsigned long)v->acs_redirect << 5 |
-	       (unsigned long)(gen & 0xffff) << 6 |
-	       (unsigned long)v->hb_vendor << 22 |
-	       (unsigned long)v->hb_device << 38;
-}
-
-static bool vpd_verdict_unpack(unsigned long val, unsigned int gen,
-			       struct vpd_p2p_verdict *v)
-{
-	if (((val >> 6) & 0xffff) != (gen & 0xffff))
-		return false;
-	v->type = val & 0x3;
-	v->reason = (val >> 2) & 0x7;
-	v->acs_redirect = (val >> 5) & 0x1;
-	v->hb_vendor = (val >> 22) & 0xffff;
-	v->hb_device = (val >> 38) & 0xffff;
-	return true;
-}
-
-static unsigned long vpd_p2p_key(struct pci_dev *pdev)
-{
-	return ((unsigned long)(pci_domain_nr(pdev->bus) & 0xffff) << 16) |
-	       pci_dev_id(pdev);
-}
+/* Cache entries: xa value entries of two bits, via_hb and acs_redirect. */
+#define VPD_P2P_CACHE_VIA_HB	BIT(0)
+#define VPD_P2P_CACHE_ACS	BIT(1)
 
 /*
  * Verdict for mapping the exporter's BARs for @importer.  May sleep (config
- * reads, pci_get_slot()); called from the attach op, without the resv lock.
+ * reads, pci_get_slot(), cache allocation); called from the attach op,
+ * without the resv lock.
  */
 void vpd_p2p_verdict(struct vpd_ctx *ctx, struct pci_dev *exporter,
 		     struct device *importer, struct vpd_p2p_verdict *v)
 {
-	unsigned int gen = atomic_read(&vpd_hb_gen);
 	struct pci_dev *imp;
-	unsigned long key;
+	unsigned long key, val;
+	bool cacheable;
 	void *entry;
 
 	memset(v, 0, sizeof(*v));
+	/*
+	 * Read before the allow list is: a change racing with this verdict
+	 * leaves it with an older generation, and map decides again.
+	 */
+	v->gen = atomic_read(&vpd_hb_gen);
 	if (!dev_is_pci(importer)) {
 		v->type = VPD_MAP_UNSUPPORTED;
 		v->reason = VPD_P2P_NOT_PCI;
 		return;
 	}
 	imp = to_pci_dev(importer);
-	key = vpd_p2p_key(imp);
 
-	entry = xa_load(&ctx->p2p_cache, key);
-	if (xa_is_value(entry) &&
-	    vpd_verdict_unpack(xa_to_value(entry), gen, v))
+	cacheable = vpd_p2p_key(pci_domain_nr(imp->bus), pci_dev_id(imp),
+				&key);
+	entry = cacheable ? xa_load(&ctx->p2p_cache, key) : NULL;
+	if (xa_is_value(entry)) {
+		val = xa_to_value(entry);
+		v->via_hb = val & VPD_P2P_CACHE_VIA_HB;
+		v->acs_redirect = val & VPD_P2P_CACHE_ACS;
+	} else {
+		vpd_p2p_walk(exporter, imp, v);
+		val = (v->via_hb ? VPD_P2P_CACHE_VIA_HB : 0) |
+		      (v->acs_redirect ? VPD_P2P_CACHE_ACS : 0);
+		/* Best effort: a failed store only costs another walk. */
+		if (cacheable)
+			xa_store(&ctx->p2p_cache, key, xa_mk_value(val),
+				 GFP_KERNEL);
+	}
+
+	if (!v->via_hb) {
+		v->type = VPD_MAP_BUS;
 		return;
+	}
+	vpd_host_bridges_find(exporter, imp, v);
+	vpd_hb_decide(v);
+}
 
-	vpd_p2p_compute(exporter, imp, v);
-	/* Best effort: a failed store only costs a recomputation. */
-	xa_store(&ctx->p2p_cache, key, xa_mk_value(vpd_verdict_pack(v, gen)),
-		 GFP_KERNEL);
+/*
+ * Bring @v up to date with the allow list: if p2p_host_bridges changed
+ * since @v was decided, decide a host-bridge path again from what attach
+ * found.  Walks no bus, allocates nothing and does not sleep: fit for map,
+ * under the resv lock.  Only a host-bridge verdict changes, and only
+ * between VPD_MAP_HOST_BRIDGE and VPD_MAP_UNSUPPORTED (a bus path or a
+ * non-PCI importer does not depend on the list).
+ */
+void vpd_p2p_refresh(struct vpd_p2p_verdict *v)
+{
+	unsigned int gen = atomic_read(&vpd_hb_gen);
+
+	if (v->gen == gen)
+		return;
+	v->gen = gen;
+	if (v->via_hb)
+		vpd_hb_decide(v);
 }
 
 const char *vpd_map_type_name(enum vpd_map_type type)

@@ -8,8 +8,10 @@
  * we fill in the DMA fields alone.
  *
  * Adjacent ranges (in user order) are merged, then cut into segments of at
- * most ALIGN_DOWN(UINT_MAX, PAGE_SIZE) bytes so every segment, not only the
- * first, stays page aligned (sg_dma_len is 32 bits).
+ * most VPD_MAX_SEG = ALIGN_DOWN(UINT_MAX, PAGE_SIZE) bytes so every segment,
+ * not only the first, stays page aligned (sg_dma_len is 32 bits).  Counting
+ * and filling walk the ranges with the same iterator (logic.c), so the
+ * table is exactly as long as vpd_sg_count() says.
  */
 #include <linux/dma-mapping.h>
 #include <linux/iommu.h>
@@ -17,39 +19,6 @@
 #include <linux/slab.h>
 
 #include "vpd.h"
-
-#define VPD_MAX_SEG	((u64)ALIGN_DOWN(UINT_MAX, PAGE_SIZE))
-
-/* Iterate merged ranges: returns false when done. */
-static bool vpd_next_merged(const struct vpd_export *exp, u32 *idx,
-			    phys_addr_t *phys, u64 *len)
-{
-	u32 i = *idx;
-
-	if (i >= exp->nr_ranges)
-		return false;
-	*phys = exp->ranges[i].phys;
-	*len = exp->ranges[i].len;
-	for (i++; i < exp->nr_ranges; i++) {
-		if (exp->ranges[i].phys != *phys + *len)
-			break;
-		*len += exp->ranges[i].len;
-	}
-	*idx = i;
-	return true;
-}
-
-static unsigned int vpd_count_segs(const struct vpd_export *exp)
-{
-	unsigned int nents = 0;
-	phys_addr_t phys;
-	u32 idx = 0;
-	u64 len;
-
-	while (vpd_next_merged(exp, &idx, &phys, &len))
-		nents += DIV_ROUND_UP_ULL(len, VPD_MAX_SEG);
-	return nents;
-}
 
 /*
  * Without an IOMMU translating for the importer, dma_map_resource() returns
@@ -100,7 +69,13 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
 	u64 len;
 	int ret;
 
-	nents = vpd_count_segs(exp);
+	ret = vpd_sg_count(exp->ranges, exp->nr_ranges, &nents);
+	if (ret) {
+		dev_info_ratelimited(&exp->pdev->dev,
+				     "dma-buf map refused: no sg table for %u ranges of export %llu (%d)\n",
+				     exp->nr_ranges, exp->id, ret);
+		return ERR_PTR(ret);
+	}
 
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
@@ -110,7 +85,8 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
 		goto err_free;
 
 	sg = sgt->sgl;
-	while (vpd_next_merged(exp, &idx, &phys, &len)) {
+	while (vpd_ranges_next_merged(exp->ranges, exp->nr_ranges, &idx,
+				      &phys, &len)) {
 		if (type == VPD_MAP_HOST_BRIDGE &&
 		    !vpd_importer_reaches(dev, phys, len)) {
 			dev_info_ratelimited(&exp->pdev->dev,

@@ -87,6 +87,18 @@ struct vpd_p2p_verdict {
 	bool acs_redirect;	/* an ACS redirect forced the host bridge path */
 	u16 hb_vendor;		/* exporter's host bridge device, if any */
 	u16 hb_device;
+	/*
+	 * What the PCI bus walk at attach found for a host-bridge path, so
+	 * that type and reason can be decided again for another allow list
+	 * without walking the bus (vpd_p2p_refresh()).
+	 */
+	bool via_hb;		/* no bus path: through the host bridge(s) */
+	bool hb_found;		/* hb_vendor/hb_device are valid */
+	bool same_hb;		/* importer below the exporter's host bridge */
+	bool imp_hb_found;	/* imp_hb_* are valid (!same_hb only) */
+	u16 imp_hb_vendor;	/* importer's host bridge device */
+	u16 imp_hb_device;
+	unsigned int gen;	/* allow-list generation type/reason are for */
 };
 
 /* A physical MMIO range of an export, in user order. */
@@ -138,9 +150,9 @@ struct vpd_ctx {
 	} cmb;
 
 	/*
-	 * Cache of P2P verdicts for importers, keyed by vpd_p2p_key();
-	 * xarray-internal locking.  Entries record the allow-list generation
-	 * they were computed under.
+	 * Cache of what the PCI bus walk found for each importer (bus path or
+	 * host bridge, ACS redirect), keyed by vpd_p2p_key(); xarray-internal
+	 * locking.  Independent of the allow list (p2p.c).
 	 */
 	struct xarray p2p_cache;
 
@@ -205,7 +217,12 @@ struct vpd_export {
 
 /* Per-attachment exporter state (attach->priv). */
 struct vpd_attach {
-	struct vpd_p2p_verdict verdict;	/* computed at attach */
+	/*
+	 * Computed at attach; decided again by map (under dmabuf->resv) when
+	 * the allow list changed since, and then only while nr_maps is zero
+	 * or the type stays: unmap undoes a table by this type.
+	 */
+	struct vpd_p2p_verdict verdict;
 
 	/* Guarded by dmabuf->resv. */
 	unsigned int nr_maps;		/* live sg tables */
@@ -223,6 +240,23 @@ extern unsigned int vpd_revoke_timeout_ms;
 extern bool vpd_nvme_cmb_cre;
 
 /* export.c */
+enum vpd_range_why {
+	VPD_RANGE_OK = 0,
+	VPD_RANGE_NONE,		/* no range at all */
+	VPD_RANGE_UNALIGNED,	/* empty, or offset/length not page aligned */
+	VPD_RANGE_OVERFLOW,	/* offset + length wraps */
+	VPD_RANGE_BEYOND_BAR,	/* ends beyond the BAR */
+	VPD_RANGE_TOTAL,	/* sum of the lengths does not fit size_t */
+};
+
+struct vpd_range_fault {
+	u32 index;		/* first bad range */
+	enum vpd_range_why why;
+};
+
+int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
+		     u64 bar_len, size_t *total,
+		     struct vpd_range_fault *fault);	/* logic.c */
 int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 			struct vfio_device_feature_dma_buf __user *arg,
 			size_t argsz);
@@ -235,10 +269,19 @@ void vpd_p2p_verdict(struct vpd_ctx *ctx, struct pci_dev *exporter,
 		     struct device *importer, struct vpd_p2p_verdict *v);
 void vpd_p2p_log_refusal(struct pci_dev *exporter, struct device *importer,
 			 const struct vpd_p2p_verdict *v);
+void vpd_p2p_refresh(struct vpd_p2p_verdict *v);
 const char *vpd_map_type_name(enum vpd_map_type type);
 void vpd_bars_init(struct vpd_device *vd);
+bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */
 
 /* sg.c */
+/* Longest sg entry: page aligned, and sg_dma_len is 32 bits. */
+#define VPD_MAX_SEG	((u64)ALIGN_DOWN(UINT_MAX, PAGE_SIZE))
+
+bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr, u32 *idx,
+			    phys_addr_t *phys, u64 *len);	/* logic.c */
+int vpd_sg_count(const struct vpd_range *r, u32 nr,
+		 unsigned int *nents);			/* logic.c */
 struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
 			     enum vpd_map_type type,
 			     enum dma_data_direction dir);
@@ -259,6 +302,12 @@ struct vpd_backend {
 
 const struct vpd_backend *vpd_backend_select(struct pci_dev *pdev);
 void vpd_backend_open(struct vpd_device *vd);
+
+#define VPD_NVME_CMBSZ_SZU_MAX	6	/* 64 GiB units; 7..15 reserved */
+int vpd_nvme_cmb_decode(u32 cmbloc, u32 cmbsz, u8 *bir, u64 *offset,
+			u64 *size);			/* logic.c */
+bool vpd_cmb_contains(u64 win_off, u64 win_size, u64 off,
+		      u64 len);				/* logic.c */
 
 /* revoke.c */
 struct vpd_ctx *vpd_ctx_alloc(struct pci_dev *pdev);

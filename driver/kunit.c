@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of vfio-pci-dmabuf's pure logic (logic.c), built as
+ * vfio-pci-dmabuf-kunit.ko for kernels with CONFIG_KUNIT (driver/Kbuild).
+ *
+ * logic.c is included below, so these tests run the very code linked into
+ * vfio-pci-dmabuf.ko, which exports nothing for them.  Loading the module
+ * runs every suite; the results are in /sys/kernel/debug/kunit/<suite>/
+ * (checked in the guest by tests/guest/dmabuf_kunit.c).
+ *
+ * Expected values are written out as literals wherever possible rather
+ * than computed the way the code under test computes them.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+
+#include "logic.c"
+
+#define CMBSZ(sz, szu)		((u32)(sz) << 12 | (u32)(szu) << 8)
+#define CMBLOC(ofst, bir)	((u32)(ofst) << 12 | (u32)(bir))
+
+/* --- NVMe CMB window ------------------------------------------------------ */
+
+/* Units of SZU 0..6: 4 KiB, 64 KiB, 1 MiB, 16 MiB, 256 MiB, 4 GiB, 64 GiB. */
+static const u64 vpd_test_cmb_units[] = {
+	0x1000ULL, 0x10000ULL, 0x100000ULL, 0x1000000ULL, 0x10000000ULL,
+	0x100000000ULL, 0x1000000000ULL,
+};
+
+static void vpd_test_cmb_every_unit(struct kunit *test)
+{
+	u64 offset, size;
+	u32 szu;
+	u8 bir;
+
+	for (szu = 0; szu < ARRAY_SIZE(vpd_test_cmb_units); szu++) {
+		u64 unit = vpd_test_cmb_units[szu];
+
+		offset = 0;
+		size = 0;
+		bir = 0xff;
+		KUNIT_ASSERT_EQ_MSG(test, 0,
+				    vpd_nvme_cmb_decode(CMBLOC(2, 2),
+							CMBSZ(3, szu), &bir,
+							&offset, &size),
+				    "SZU %u", szu);
+		KUNIT_EXPECT_EQ_MSG(test, 2, bir, "SZU %u", szu);
+		KUNIT_EXPECT_EQ_MSG(test, 2 * unit, offset, "SZU %u", szu);
+		KUNIT_EXPECT_EQ_MSG(test, 3 * unit, size, "SZU %u", szu);
+	}
+}
+
+/* The units beyond 32 bits, spelled out: 4 GiB and 64 GiB. */
+static void vpd_test_cmb_4g_unit(struct kunit *test)
+{
+	u64 offset, size;
+	u8 bir;
+
+	KUNIT_ASSERT_EQ(test, 0, vpd_nvme_cmb_decode(CMBLOC(1, 4), CMBSZ(1, 5),
+						     &bir, &offset, &size));
+	KUNIT_EXPECT_EQ(test, 4, bir);
+	KUNIT_EXPECT_EQ(test, 0x100000000ULL, offset);
+	KUNIT_EXPECT_EQ(test, 0x100000000ULL, size);
+}
+
+static void vpd_test_cmb_64g_unit(struct kunit *test)
+{
+	u64 offset, size;
+	u8 bir;
+
+	KUNIT_ASSERT_EQ(test, 0, vpd_nvme_cmb_decode(CMBLOC(0, 2), CMBSZ(2, 6),
+						     &bir, &offset, &size));
+	KUNIT_EXPECT_EQ(test, 2, bir);
+	KUNIT_EXPECT_EQ(test, 0ULL, offset);
+	KUNIT_EXPECT_EQ(test, 0x2000000000ULL, size);
+}
+
+/* Every field at its maximum: (2^20 - 1) * 64 GiB, exact in 64 bits. */
+static void vpd_test_cmb_largest(struct kunit *test)
+{
+	u64 offset, size;
+	u8 bir;
+
+	KUNIT_ASSERT_EQ(test, 0,
+			vpd_nvme_cmb_decode(CMBLOC(0xfffff, 5),
+					    CMBSZ(0xfffff, 6), &bir, &offset,
+					    &size));
+	KUNIT_EXPECT_EQ(test, 5, bir);
+	KUNIT_EXPECT_EQ(test, 0xfffff000000000ULL, offset);
+	KUNIT_EXPECT_EQ(test, 0xfffff000000000ULL, size);
+}
+
+/* The other bits of the registers do not leak into the window. */
+static void vpd_test_cmb_ignores_flags(struct kunit *test)
+{
+	u64 offset, size;
+	u8 bir;
+
+	/* CMBSZ bits 4:0 are capability flags; CMBLOC bits 11:3 others. */
+	KUNIT_ASSERT_EQ(test, 0,
+			vpd_nvme_cmb_decode(CMBLOC(1, 2) | 0xff8,
+					    CMBSZ(1, 2) | 0x1f, &bir, &offset,
+					    &size));
+	KUNIT_EXPECT_EQ(test, 2, bir);
+	KUNIT_EXPECT_EQ(test, 0x100000ULL, offset);
+	KUNIT_EXPECT_EQ(test, 0x100000ULL, size);
+}
+
+/* SZU 7..15 are reserved: no window, and nothing written. */
+static void vpd_test_cmb_reserved_szu(struct kunit *test)
+{
+	u64 offset = 0x1234, size = 0x5678;
+	u32 szu;
+	u8 bir = 0x9a;
+
+	for (szu = 7; szu <= 15; szu++) {
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
+				    vpd_nvme_cmb_decode(CMBLOC(1, 2),
+							CMBSZ(1, szu), &bir,
+							&offset, &size),
+				    "SZU %u", szu);
+	}
+	KUNIT_EXPECT_EQ(test, 0x1234ULL, offset);
+	KUNIT_EXPECT_EQ(test, 0x5678ULL, size);
+	KUNIT_EXPECT_EQ(test, 0x9a, bir);
+}
+
+/* BIR 6 and 7 name no BAR. */
+static void vpd_test_cmb_bad_bir(struct kunit *test)
+{
+	u64 offset, size;
+	u8 bir;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_nvme_cmb_decode(CMBLOC(0, 6), CMBSZ(1, 0), &bir,
+					    &offset, &size));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_nvme_cmb_decode(CMBLOC(0, 7), CMBSZ(1, 0), &bir,
+					    &offset, &size));
+}
+
+static void vpd_test_cmb_contains(struct kunit *test)
+{
+	const u64 wo = 0x100000, ws = 0x40000;	/* window 1 MiB + 256 KiB */
+
+	KUNIT_EXPECT_TRUE(test, vpd_cmb_contains(wo, ws, wo, ws));
+	KUNIT_EXPECT_TRUE(test, vpd_cmb_contains(wo, ws, wo + 0x1000, 0x1000));
+	KUNIT_EXPECT_TRUE(test, vpd_cmb_contains(wo, ws, wo + ws - 0x1000,
+						 0x1000));
+	/* Starts before, ends after, starts at or beyond the end. */
+	KUNIT_EXPECT_FALSE(test, vpd_cmb_contains(wo, ws, wo - 0x1000,
+						  0x2000));
+	KUNIT_EXPECT_FALSE(test, vpd_cmb_contains(wo, ws, wo + ws - 0x1000,
+						  0x2000));
+	KUNIT_EXPECT_FALSE(test, vpd_cmb_contains(wo, ws, wo + ws, 0x1000));
+	KUNIT_EXPECT_FALSE(test, vpd_cmb_contains(wo, ws, wo + 2 * ws,
+						  0x1000));
+	/* A length whose end would wrap is not inside. */
+	KUNIT_EXPECT_FALSE(test, vpd_cmb_contains(wo, ws, wo + 0x1000,
+						  U64_MAX));
+	/* Windows in the 64 GiB range. */
+	KUNIT_EXPECT_TRUE(test, vpd_cmb_contains(0x1000000000ULL,
+						 0x1000000000ULL,
+						 0x1fff000000ULL, 0x1000000));
+	KUNIT_EXPECT_FALSE(test, vpd_cmb_contains(0x1000000000ULL,
+						  0x1000000000ULL,
+						  0x1fff000000ULL, 0x2000000));
+}
+
+static struct kunit_case vpd_cmb_cases[] = {
+	KUNIT_CASE(vpd_test_cmb_every_unit),
+	KUNIT_CASE(vpd_test_cmb_4g_unit),
+	KUNIT_CASE(vpd_test_cmb_64g_unit),
+	KUNIT_CASE(vpd_test_cmb_largest),
+	KUNIT_CASE(vpd_test_cmb_ignores_flags),
+	KUNIT_CASE(vpd_test_cmb_reserved_szu),
+	KUNIT_CASE(vpd_test_cmb_bad_bir),
+	KUNIT_CASE(vpd_test_cmb_contains),
+	{}
+};
+
+static struct kunit_suite vpd_cmb_suite = {
+	.name = "vfio_pci_dmabuf_cmb",
+	.test_cases = vpd_cmb_cases,
+};
+
+/* --- sg entries ----------------------------------------------------------- */
+
+#define PG	0x1000ULL
+/* ALIGN_DOWN(UINT_MAX, 4 KiB) for 4 KiB pages. */
+#define SEG	0xfffff000ULL
+
+static void vpd_test_sg_max_seg(struct kunit *test)
+{
+	if (PAGE_SIZE != 0x1000)
+		kunit_skip(test, "literals assume 4 KiB pages");
+	KUNIT_EXPECT_EQ(test, SEG, VPD_MAX_SEG);
+}
+
+static unsigned int vpd_test_count(struct kunit *test,
+				   const struct vpd_range *r, u32 nr)
+{
+	unsigned int n = 0;
+
+	KUNIT_EXPECT_EQ(test, 0, vpd_sg_count(r, nr, &n));
+	return n;
+}
+
+static void vpd_test_sg_single(struct kunit *test)
+{
+	const struct vpd_range r[] = { { .phys = 0x80000000, .len = PG } };
+
+	KUNIT_EXPECT_EQ(test, 1, vpd_test_count(test, r, 1));
+}
+
+/* Ranges continuing each other in user order become one entry. */
+static void vpd_test_sg_adjacent_merge(struct kunit *test)
+{
+	const struct vpd_range r[] = {
+		{ .phys = 0x80020000, .len = PG },
+		{ .phys = 0x80021000, .len = 2 * PG },
+		{ .phys = 0x80023000, .len = PG },
+	};
+	phys_addr_t phys;
+	u32 idx = 0;
+	u64 len;
+
+	KUNIT_EXPECT_EQ(test, 1, vpd_test_count(test, r, 3));
+	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(r, 3, &idx, &phys,
+						       &len));
+	KUNIT_EXPECT_EQ(test, (u64)0x80020000, (u64)phys);
+	KUNIT_EXPECT_EQ(test, 4 * PG, len);
+	KUNIT_EXPECT_EQ(test, 3, idx);
+	KUNIT_EXPECT_FALSE(test, vpd_ranges_next_merged(r, 3, &idx, &phys,
+							&len));
+}
+
+/* A gap, or a range preceding its predecessor, starts a new entry. */
+static void vpd_test_sg_no_merge(struct kunit *test)
+{
+	const struct vpd_range r[] = {
+		{ .phys = 0x80020000, .len = PG },
+		{ .phys = 0x80022000, .len = PG },
+		{ .phys = 0x80021000, .len = PG },
+		{ .phys = 0x80022000, .len = PG },
+	};
+
+	KUNIT_EXPECT_EQ(test, 3, vpd_test_count(test, r, 4));
+}
+
+/* Entries are cut at VPD_MAX_SEG, whole ranges and merged runs alike. */
+static void vpd_test_sg_split(struct kunit *test)
+{
+	const struct vpd_range exact[] = { { .phys = 0, .len = SEG } };
+	const struct vpd_range over[] = { { .phys = 0, .len = SEG + PG } };
+	const struct vpd_range four_g[] = { { .phys = 0, .len = 1ULL << 32 } };
+	const struct vpd_range big[] = { { .phys = 0, .len = 3 * SEG + 1 } };
+	const struct vpd_range merged[] = {
+		{ .phys = 0x100000000ULL, .len = 0xc0000000ULL },
+		{ .phys = 0x1c0000000ULL, .len = 0xc0000000ULL },
+	};
+
+	if (PAGE_SIZE != 0x1000)
+		kunit_skip(test, "literals assume 4 KiB pages");
+	KUNIT_EXPECT_EQ(test, 1, vpd_test_count(test, exact, 1));
+	KUNIT_EXPECT_EQ(test, 2, vpd_test_count(test, over, 1));
+	KUNIT_EXPECT_EQ(test, 2, vpd_test_count(test, four_g, 1));
+	KUNIT_EXPECT_EQ(test, 4, vpd_test_count(test, big, 1));
+	/* 3 GiB + 3 GiB adjacent: one 6 GiB run, two entries. */
+	KUNIT_EXPECT_EQ(test, 2, vpd_test_count(test, merged, 2));
+}
+
+/* A run whose end address wraps is not continued at address 0. */
+static void vpd_test_sg_no_merge_across_wrap(struct kunit *test)
+{
+	const struct vpd_range r[] = {
+		{ .phys = (phys_addr_t)(U64_MAX - PG + 1), .len = PG },
+		{ .phys = 0, .len = PG },
+	};
+
+	if (sizeof(phys_addr_t) < sizeof(u64))
+		kunit_skip(test, "32-bit phys_addr_t");
+	KUNIT_EXPECT_EQ(test, 2, vpd_test_count(test, r, 2));
+}
+
+/* Adjacent ranges whose summed length would wrap stay two runs. */
+static void vpd_test_sg_no_merge_length_wrap(struct kunit *test)
+{
+	const struct vpd_range r[] = {
+		{ .phys = 0, .len = 1ULL << 63 },
+		{ .phys = (phys_addr_t)(1ULL << 63), .len = 1ULL << 63 },
+	};
+	phys_addr_t phys;
+	u32 idx = 0;
+	u64 len;
+
+	if (sizeof(phys_addr_t) < sizeof(u64))
+		kunit_skip(test, "32-bit phys_addr_t");
+	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(r, 2, &idx, &phys,
+						       &len));
+	KUNIT_EXPECT_EQ(test, 1ULL << 63, len);
+	KUNIT_EXPECT_EQ(test, 1, idx);
+	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(r, 2, &idx, &phys,
+						       &len));
+	KUNIT_EXPECT_EQ(test, 1ULL << 63, (u64)phys);
+	KUNIT_EXPECT_EQ(test, 1ULL << 63, len);
+	KUNIT_EXPECT_FALSE(test, vpd_ranges_next_merged(r, 2, &idx, &phys,
+							&len));
+}
+
+/* UINT_MAX entries still fit; one more does not. */
+static void vpd_test_sg_count_limit(struct kunit *test)
+{
+	/* 0xffffffff entries of 0xfffff000 bytes: 0xffffefff00001000 */
+	const struct vpd_range fits[] = {
+		{ .phys = 0, .len = 0xffffefff00001000ULL },
+	};
+	const struct vpd_range over[] = {
+		{ .phys = 0, .len = 0xffffefff00001000ULL },
+		{ .phys = 0, .len = PG },
+	};
+	unsigned int n = 0;
+
+	if (PAGE_SIZE != 0x1000)
+		kunit_skip(test, "literals assume 4 KiB pages");
+	KUNIT_EXPECT_EQ(test, 0, vpd_sg_count(fits, 1, &n));
+	KUNIT_EXPECT_EQ(test, UINT_MAX, n);
+	n = 7;
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vpd_sg_count(over, 2, &n));
+	KUNIT_EXPECT_EQ(test, 7, n);
+}
+
+/* One range of 2^64 - 1 bytes needs 0x100001001 entries. */
+static void vpd_test_sg_count_overflow(struct kunit *test)
+{
+	const struct vpd_range r[] = { { .phys = 0, .len = U64_MAX } };
+	unsigned int n = 7;
+
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vpd_sg_count(r, 1, &n));
+	KUNIT_EXPECT_EQ(test, 7, n);
+}
+
+/* Nothing to map is an error, not an empty table. */
+static void vpd_test_sg_count_empty(struct kunit *test)
+{
+	const struct vpd_range r[] = { { .phys = 0x1000, .len = 0 } };
+	unsigned int n = 7;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, vpd_sg_count(r, 0, &n));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vpd_sg_count(r, 1, &n));
+	KUNIT_EXPECT_EQ(test, 7, n);
+}
+
+static struct kunit_case vpd_sg_cases[] = {
+	KUNIT_CASE(vpd_test_sg_max_seg),
+	KUNIT_CASE(vpd_test_sg_single),
+	KUNIT_CASE(vpd_test_sg_adjacent_merge),
+	KUNIT_CASE(vpd_test_sg_no_merge),
+	KUNIT_CASE(vpd_test_sg_split),
+	KUNIT_CASE(vpd_test_sg_no_merge_across_wrap),
+	KUNIT_CASE(vpd_test_sg_no_merge_length_wrap),
+	KUNIT_CASE(vpd_test_sg_count_limit),
+	KUNIT_CASE(vpd_test_sg_count_overflow),
+	KUNIT_CASE(vpd_test_sg_count_empty),
+	{}
+};
+
+static struct kunit_suite vpd_sg_suite = {
+	.name = "vfio_pci_dmabuf_sg",
+	.test_cases = vpd_sg_cases,
+};
+
+/* --- export ranges -------------------------------------------------------- */
+
+#define BAR_LEN	0x1000000ULL	/* 16 MiB */
+
+static int vpd_test_check(const struct vfio_region_dma_range *r, u32 nr,
+			  u64 bar_len, size_t *total,
+			  struct vpd_range_fault *f)
+{
+	*total = 0x5a5a;
+	return vpd_ranges_check(r, nr, bar_len, total, f);
+}
+
+static void vpd_test_ranges_ok(struct kunit *test)
+{
+	const struct vfio_region_dma_range r[] = {
+		{ .offset = 0, .length = PG },
+		{ .offset = 0x10000, .length = 3 * PG },
+		{ .offset = BAR_LEN - PG, .length = PG },	/* ends at the end */
+		{ .offset = 0, .length = BAR_LEN },		/* whole BAR */
+	};
+	struct vpd_range_fault f;
+	size_t total;
+
+	KUNIT_EXPECT_EQ(test, 0, vpd_test_check(r, 4, BAR_LEN, &total, &f));
+	KUNIT_EXPECT_EQ(test, (size_t)(5 * PG + BAR_LEN), total);
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_OK, f.why);
+}
+
+static void vpd_test_ranges_none(struct kunit *test)
+{
+	struct vpd_range_fault f;
+	size_t total;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check(NULL, 0, BAR_LEN, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_NONE, f.why);
+	KUNIT_EXPECT_EQ(test, (size_t)0x5a5a, total);
+}
+
+/* Length 0 and each kind of misalignment; the index is the first bad one. */
+static void vpd_test_ranges_unaligned(struct kunit *test)
+{
+	static const struct {
+		u64 offset, length;
+	} bad[] = {
+		{ 0, 0 }, { 0x10, PG }, { PG, 0x800 }, { PG + 1, PG - 1 },
+	};
+	struct vfio_region_dma_range r[2] = {
+		{ .offset = 0, .length = PG },
+	};
+	struct vpd_range_fault f;
+	size_t total;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		r[1].offset = bad[i].offset;
+		r[1].length = bad[i].length;
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
+				    vpd_test_check(r, 2, BAR_LEN, &total, &f),
+				    "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, VPD_RANGE_UNALIGNED, f.why,
+				    "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, 1, f.index, "case %u", i);
+		KUNIT_EXPECT_EQ(test, (size_t)0x5a5a, total);
+	}
+}
+
+/* offset + length beyond 2^64: EOVERFLOW, even with a BAR "that large". */
+static void vpd_test_ranges_overflow(struct kunit *test)
+{
+	const struct vfio_region_dma_range r[] = {
+		{ .offset = 0, .length = PG },
+		{ .offset = U64_MAX & ~(PG - 1), .length = PG },
+	};
+	struct vpd_range_fault f;
+	size_t total;
+
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW,
+			vpd_test_check(r, 2, U64_MAX, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
+	KUNIT_EXPECT_EQ(test, 1, f.index);
+}
+
+static void vpd_test_ranges_beyond_bar(struct kunit *test)
+{
+	const struct vfio_region_dma_range ends_after[] = {
+		{ .offset = BAR_LEN - PG, .length = 2 * PG },
+	};
+	const struct vfio_region_dma_range starts_after[] = {
+		{ .offset = 0, .length = PG },
+		{ .offset = 0, .length = PG },
+		{ .offset = BAR_LEN, .length = PG },
+	};
+	struct vpd_range_fault f;
+	size_t total;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check(ends_after, 1, BAR_LEN, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_BEYOND_BAR, f.why);
+	KUNIT_EXPECT_EQ(test, 0, f.index);
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check(starts_after, 3, BAR_LEN, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_BEYOND_BAR, f.why);
+	KUNIT_EXPECT_EQ(test, 2, f.index);
+}
+
+/* The sum of the lengths must fit size_t: EINVAL (upstream's errno). */
+static void vpd_test_ranges_total_overflow(struct kunit *test)
+{
+	const struct vfio_region_dma_range r[] = {
+		{ .offset = 0, .length = 1ULL << 63 },
+		{ .offset = 0, .length = 1ULL << 63 },
+	};
+	struct vpd_range_fault f;
+	size_t total;
+
+	if (sizeof(size_t) < sizeof(u64))
+		kunit_skip(test, "32-bit size_t: each range alone overflows");
+	KUNIT_EXPECT_EQ(test, 0, vpd_test_check(r, 1, 1ULL << 63, &total, &f));
+	KUNIT_EXPECT_EQ(test, (size_t)(1ULL << 63), total);
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check(r, 2, 1ULL << 63, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
+	KUNIT_EXPECT_EQ(test, 1, f.index);
+}
+
+static struct kunit_case vpd_ranges_cases[] = {
+	KUNIT_CASE(vpd_test_ranges_ok),
+	KUNIT_CASE(vpd_test_ranges_none),
+	KUNIT_CASE(vpd_test_ranges_unaligned),
+	KUNIT_CASE(vpd_test_ranges_overflow),
+	KUNIT_CASE(vpd_test_ranges_beyond_bar),
+	KUNIT_CASE(vpd_test_ranges_total_overflow),
+	{}
+};
+
+static struct kunit_suite vpd_ranges_suite = {
+	.name = "vfio_pci_dmabuf_ranges",
+	.test_cases = vpd_ranges_cases,
+};
+
+/* --- P2P cache key -------------------------------------------------------- */
+
+/* VMD domains start at 0x10000: they must not alias domain 0. */
+static void vpd_test_p2p_key_vmd_domain(struct kunit *test)
+{
+	unsigned long k0 = 0, kv = 0;
+
+	KUNIT_ASSERT_TRUE(test, vpd_p2p_key(0, 0x0310, &k0));
+	if (BITS_PER_LONG < 64) {
+		KUNIT_EXPECT_FALSE(test, vpd_p2p_key(0x10000, 0x0310, &kv));
+		return;
+	}
+	KUNIT_ASSERT_TRUE(test, vpd_p2p_key(0x10000, 0x0310, &kv));
+	KUNIT_EXPECT_NE(test, k0, kv);
+}
+
+static void vpd_test_p2p_key_stable(struct kunit *test)
+{
+	unsigned long a = 1, b = 2;
+
+	KUNIT_ASSERT_TRUE(test, vpd_p2p_key(1, 0x00ff, &a));
+	KUNIT_ASSERT_TRUE(test, vpd_p2p_key(1, 0x00ff, &b));
+	KUNIT_EXPECT_EQ(test, a, b);
+}
+
+/* No two (domain, bus/devfn) pairs of a grid around the edges share a key. */
+static void vpd_test_p2p_key_distinct(struct kunit *test)
+{
+	static const int domains[] = {
+		0, 1, 0xfffe, 0xffff, 0x10000, 0x10001, 0x1ffff, 0x20000,
+		0x7fffffff,
+	};
+	static const u16 ids[] = { 0, 1, 0x00ff, 0x0100, 0x0101, 0xff00, 0xffff };
+	const unsigned int nd = ARRAY_SIZE(domains), ni = ARRAY_SIZE(ids);
+	unsigned long *keys;
+	unsigned int i, j, n = 0;
+
+	keys = kunit_kcalloc(test, nd * ni, sizeof(*keys), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, keys);
+	for (i = 0; i < nd; i++) {
+		for (j = 0; j < ni; j++) {
+			if (vpd_p2p_key(domains[i], ids[j], &keys[n])) {
+				n++;
+			} else {
+				KUNIT_EXPECT_TRUE_MSG(test, BITS_PER_LONG < 64,
+						      "domain %#x refused",
+						      domains[i]);
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			KUNIT_EXPECT_NE_MSG(test, keys[i], keys[j],
+					    "keys %u and %u", i, j);
+		}
+	}
+}
+
+/* No negative domain; a key refused leaves *key alone. */
+static void vpd_test_p2p_key_negative(struct kunit *test)
+{
+	unsigned long k = 42;
+
+	KUNIT_EXPECT_FALSE(test, vpd_p2p_key(-1, 0, &k));
+	KUNIT_EXPECT_EQ(test, 42UL, k);
+}
+
+static struct kunit_case vpd_p2p_cases[] = {
+	KUNIT_CASE(vpd_test_p2p_key_vmd_domain),
+	KUNIT_CASE(vpd_test_p2p_key_stable),
+	KUNIT_CASE(vpd_test_p2p_key_distinct),
+	KUNIT_CASE(vpd_test_p2p_key_negative),
+	{}
+};
+
+static struct kunit_suite vpd_p2p_suite = {
+	.name = "vfio_pci_dmabuf_p2p",
+	.test_cases = vpd_p2p_cases,
+};
+
+kunit_test_suites(&vpd_cmb_suite, &vpd_sg_suite, &vpd_ranges_suite,
+		  &vpd_p2p_suite);
+
+MODULE_DESCRIPTION("KUnit tests of vfio-pci-dmabuf's pure logic");
+MODULE_LICENSE("GPL");

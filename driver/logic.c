@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The module's pure logic: decisions that depend on their arguments alone
+ * (no device, no lock, no allocation, no global state), so that each can
+ * be checked against its specification without hardware.
+ *
+ * Linked into vfio-pci-dmabuf.ko; on kernels with CONFIG_KUNIT, kunit.c
+ * includes this file, so vfio-pci-dmabuf-kunit.ko tests the very same code
+ * without vfio-pci-dmabuf exporting anything.
+ *
+ * Every value that may come from a user or a device register is combined
+ * with check_add_overflow()/check_mul_overflow(), never with bare
+ * arithmetic.
+ */
+#include <linux/math64.h>
+#include <linux/nvme.h>
+#include <linux/overflow.h>
+#include <linux/sizes.h>
+
+#include "vpd.h"
+
+/*
+ * Ranges of a VFIO_DEVICE_FEATURE_DMA_BUF request against a BAR of
+ * @bar_len bytes, with upstream's errnos (see export.c).  The first bad
+ * range is described in @fault.  On success *@total is the sum of the
+ * lengths (the dma-buf size).
+ */
+int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
+		     u64 bar_len, size_t *total,
+		     struct vpd_range_fault *fault)
+{
+	size_t sum = 0;
+	u32 i;
+
+	fault->index = 0;
+	fault->why = VPD_RANGE_OK;
+	if (!nr) {
+		fault->why = VPD_RANGE_NONE;
+		return -EINVAL;
+	}
+	for (i = 0; i < nr; i++) {
+		u64 end;
+
+		fault->index = i;
+		if (!r[i].length || !PAGE_ALIGNED(r[i].offset) ||
+		    !PAGE_ALIGNED(r[i].length)) {
+			fault->why = VPD_RANGE_UNALIGNED;
+			return -EINVAL;
+		}
+		if (check_add_overflow(r[i].offset, r[i].length, &end)) {
+			fault->why = VPD_RANGE_OVERFLOW;
+			return -EOVERFLOW;
+		}
+		if (end > bar_len) {
+			fault->why = VPD_RANGE_BEYOND_BAR;
+			return -EINVAL;
+		}
+		if (r[i].length > SIZE_MAX ||
+		    check_add_overflow(sum, (size_t)r[i].length, &sum)) {
+			fault->why = VPD_RANGE_TOTAL;
+			return -EINVAL;
+		}
+	}
+	fault->index = 0;
+	*total = sum;
+	return 0;
+}
+
+/*
+ * Iterate @r[0..@nr) in user order, merging each range into the run before
+ * it when it starts exactly where that run ends.  Returns false when done;
+ * else the run is @phys + @len and *@idx moves past it.  A run is only
+ * extended when neither its end address nor its length wraps around, so a
+ * run is always a real, contiguous window (wrapping ranges stay apart).
+ */
+bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr, u32 *idx,
+			    phys_addr_t *phys, u64 *len)
+{
+	u32 i = *idx;
+
+	if (i >= nr)
+		return false;
+	*phys = r[i].phys;
+	*len = r[i].len;
+	for (i++; i < nr; i++) {
+		u64 end, sum;
+
+		if (check_add_overflow((u64)*phys, *len, &end) ||
+		    (u64)r[i].phys != end ||
+		    check_add_overflow(*len, r[i].len, &sum))
+			break;
+		*len = sum;
+	}
+	*idx = i;
+	return true;
+}
+
+/*
+ * Number of sg entries vpd_sgt_map() fills for @r: each merged run cut into
+ * segments of at most VPD_MAX_SEG bytes.  -EOVERFLOW if that number does
+ * not fit the unsigned int of sg_alloc_table(), -EINVAL if it is zero.
+ */
+int vpd_sg_count(const struct vpd_range *r, u32 nr, unsigned int *nents)
+{
+	unsigned int n = 0;
+	phys_addr_t phys;
+	u64 len, segs, rem;
+	u32 idx = 0;
+
+	while (vpd_ranges_next_merged(r, nr, &idx, &phys, &len)) {
+		/* Not DIV_ROUND_UP: len + VPD_MAX_SEG - 1 may wrap. */
+		segs = div64_u64_rem(len, VPD_MAX_SEG, &rem) + !!rem;
+		if (segs > UINT_MAX ||
+		    check_add_overflow(n, (unsigned int)segs, &n))
+			return -EOVERFLOW;
+	}
+	if (!n)
+		return -EINVAL;
+	*nents = n;
+	return 0;
+}
+
+/*
+ * NVMe Controller Memory Buffer window from CMBLOC and CMBSZ (NVMe 1.4,
+ * 3.1.11/3.1.12): BIR in CMBLOC bits 2:0, OFST in bits 31:12; SZU in CMBSZ
+ * bits 11:8 gives the unit, 4 KiB << (4 * SZU), i.e. 4 KiB ... 64 GiB for
+ * SZU 0..6 (7..15 are reserved); SZ in bits 31:12.  OFST and SZ count
+ * units.  The unit exceeds 32 bits from SZU 5 on: all of it is 64-bit
+ * arithmetic.  Returns 0 and the window, or -EINVAL for a reserved SZU or
+ * a BIR that names no BAR, or -EOVERFLOW (not reachable with 20-bit fields
+ * and a 36-bit unit, but checked rather than assumed).
+ */
+int vpd_nvme_cmb_decode(u32 cmbloc, u32 cmbsz, u8 *bir, u64 *offset,
+			u64 *size)
+{
+	u32 szu = (cmbsz >> NVME_CMBSZ_SZU_SHIFT) & NVME_CMBSZ_SZU_MASK;
+	u64 sz = (cmbsz >> NVME_CMBSZ_SZ_SHIFT) & NVME_CMBSZ_SZ_MASK;
+	u64 ofst = NVME_CMB_OFST(cmbloc);
+	u64 unit, off, len, end;
+
+	if (szu > VPD_NVME_CMBSZ_SZU_MAX ||
+	    NVME_CMB_BIR(cmbloc) >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	unit = (u64)SZ_4K << (4 * szu);
+	if (check_mul_overflow(sz, unit, &len) ||
+	    check_mul_overflow(ofst, unit, &off) ||
+	    check_add_overflow(off, len, &end))
+		return -EOVERFLOW;
+	*bir = NVME_CMB_BIR(cmbloc);
+	*offset = off;
+	*size = len;
+	return 0;
+}
+
+/* Whether [@off, @off + @len) lies inside the window [@win_off, +@win_size). */
+bool vpd_cmb_contains(u64 win_off, u64 win_size, u64 off, u64 len)
+{
+	/* Differences only: no sum that could wrap. */
+	return off >= win_off && off - win_off <= win_size &&
+	       len <= win_size - (off - win_off);
+}
+
+/*
+ * Key of an importer in an exporter's P2P cache (an xarray index): its PCI
+ * domain, bus and devfn, without loss.  Domains are 32-bit (VMD's start at
+ * 0x10000), so on 64-bit the key is domain << 16 | bus << 8 | devfn.  A
+ * 32-bit unsigned long cannot hold every domain: false then (and for a
+ * negative domain), and the importer is not cached, rather than sharing a
+ * key with another device.
+ */
+bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key)
+{
+	if (domain < 0 || (unsigned long)domain > (ULONG_MAX >> 16))
+		return false;
+	*key = (unsigned long)domain << 16 | dev_id;
+	return true;
+}
