@@ -26,6 +26,11 @@ module_param_named(nvme_cmb_cre, vpd_nvme_cmb_cre, bool, 0644);
 MODULE_PARM_DESC(nvme_cmb_cre,
 		 "Set NVMe CMBMSC.CRE when CMBLOC/CMBSZ are hidden and CMBMSC is zero (default Y)");
 
+static bool vpd_enable_sriov;
+module_param_named(enable_sriov, vpd_enable_sriov, bool, 0644);
+MODULE_PARM_DESC(enable_sriov,
+		 "Allow enabling VFs of a PF bound to this driver through sysfs, as vfio-pci's enable_sriov (default N)");
+
 static const struct vfio_device_ops vpd_ops;
 
 static struct vpd_device *vpd_from_pdev(struct pci_dev *pdev)
@@ -311,6 +316,20 @@ static void vpd_remove(struct pci_dev *pdev)
 	vfio_put_device(&vd->core.vdev);
 }
 
+/*
+ * sriov_numvfs as under stock vfio-pci: refused (-ENOENT, as for a driver
+ * without the hook) unless enable_sriov is set, since VFs of a PF driven
+ * from userspace may not work without that PF driver's help.  VFs created
+ * here get driver_override set to this driver by vfio_pci_core.
+ */
+static int vpd_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
+{
+	if (!vpd_enable_sriov)
+		return -ENOENT;
+	return vfio_pci_core_sriov_configure(dev_get_drvdata(&pdev->dev),
+					     nr_virtfn);
+}
+
 static const struct pci_device_id vpd_table[] = {
 	/* driver_override only: matches nothing on its own. */
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
@@ -325,6 +344,7 @@ static struct pci_driver vpd_driver = {
 	.probe			= vpd_probe,
 	.remove			= vpd_remove,
 	.err_handler		= &vpd_err_handlers,
+	.sriov_configure	= vpd_sriov_configure,
 	.driver_managed_dma	= true,
 };
 
