@@ -9,6 +9,10 @@
  * MAP, before and after each DMA, all under the buffer's resv lock) and
  * counts the times the BAR did not decode. That count must stay zero.
  *
+ * Exporters: ivshmem's BAR2 (reset, command writes, low power) and the
+ * NVMe PF's BAR0 (its MSI-X setup makes vfio-pci enable memory decoding
+ * for a moment, whatever the user set).
+ *
  * Each test runs for RACE_SECONDS (environment, default 10) and prints
  * what it did. `make stress` runs them longer.
  */
@@ -27,10 +31,9 @@
 #include "revoke_util.h"
 #include "kselftest_harness.h"
 
-#define BAR		VFIO_PCI_BAR2_REGION_INDEX
-#define EXP_LEN		(64u << 10)
+#include <sys/eventfd.h>
+
 #define XFER		1024u
-#define XFER_OFF	4096u
 
 /* What the threads of one test share; counters are per thread kind. */
 struct race {
@@ -43,50 +46,84 @@ struct race {
 	atomic_ulong flips;
 	atomic_ulong lp_cycles, lp_errs;
 	atomic_ulong info_calls;
+	atomic_ulong irq_setups, irq_errs;
+	atomic_ulong pm_writes, pm_errs;
 };
 
-FIXTURE(race)
-{
+/* One exporter, its buffer and the importer watching it. */
+struct race_env {
 	struct rv_dev d;
-	uint8_t pattern[XFER];
 	int buf;
 	int imp;
+	uint64_t xfer_off;		/* where the importer DMAs */
+	uint8_t want[XFER];		/* what it must read there */
 	unsigned int seconds;
 	struct race r;
 };
 
-FIXTURE_SETUP(race)
+static unsigned int race_seconds(void)
+{
+	const char *env = getenv("RACE_SECONDS");
+	int n = env ? atoi(env) : 0;
+
+	return n > 0 ? (unsigned int)n : 10;
+}
+
+/*
+ * Export [0, len) of @bar, import it mapped, WATCH the exporter, unmap.
+ * @want must already hold the bytes at xfer_off.
+ */
+static int race_env_import(struct race_env *e, unsigned int bar,
+			   uint64_t len)
 {
 	struct edu_imp_watch w = { 0 };
-	const char *env = getenv("RACE_SECONDS");
+	int ret;
 
-	self->buf = self->imp = -1;
-	self->seconds = env ? (unsigned int)atoi(env) : 10;
-	if (!self->seconds)
-		self->seconds = 10;
+	ret = rv_import_mapped(e->d.v.device, bar, len, &e->buf, &e->imp);
+	if (ret)
+		return ret;
+	snprintf(w.pci_name, sizeof(w.pci_name), "%s", e->d.bdf);
+	if (ioctl(e->imp, EDU_IMP_IOC_WATCH, &w))
+		return -errno;
+	memset(&e->r, 0, sizeof(e->r));
+	e->r.d = &e->d;
+	e->seconds = race_seconds();
+	return rv_imp_ioctl(e->imp, EDU_IMP_IOC_UNMAP);
+}
+
+static void race_env_close(struct race_env *e)
+{
+	if (e->imp >= 0)
+		close(e->imp);
+	if (e->buf >= 0)
+		close(e->buf);
+	rv_dev_close(&e->d);
+}
+
+FIXTURE(race)
+{
+	struct race_env e;
+};
+
+FIXTURE_SETUP(race)
+{
+	struct race_env *e = &self->e;
+
+	e->buf = e->imp = -1;
+	e->xfer_off = 4096;
 	ASSERT_EQ(0, rv_load_modules());
 	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
-				 &self->d));
-	rv_fill(self->pattern, XFER, getpid());
-	ASSERT_EQ(0, rv_write_bar(self->d.v.device, BAR, XFER_OFF,
-				  self->pattern, XFER));
-	ASSERT_EQ(0, rv_import_mapped(self->d.v.device, BAR, EXP_LEN,
-				      &self->buf, &self->imp));
-	snprintf(w.pci_name, sizeof(w.pci_name), "%s", self->d.bdf);
-	ASSERT_EQ(0, ioctl(self->imp, EDU_IMP_IOC_WATCH, &w))
-		TH_LOG("WATCH %s: %s", w.pci_name, strerror(errno));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_UNMAP));
-	memset(&self->r, 0, sizeof(self->r));
-	self->r.d = &self->d;
+				 &e->d));
+	rv_fill(e->want, XFER, getpid());
+	ASSERT_EQ(0, rv_write_bar(e->d.v.device, VFIO_PCI_BAR2_REGION_INDEX,
+				  e->xfer_off, e->want, XFER));
+	ASSERT_EQ(0, race_env_import(e, VFIO_PCI_BAR2_REGION_INDEX,
+				     64u << 10));
 }
 
 FIXTURE_TEARDOWN(race)
 {
-	if (self->imp >= 0)
-		close(self->imp);
-	if (self->buf >= 0)
-		close(self->buf);
-	rv_dev_close(&self->d);
+	race_env_close(&self->e);
 }
 
 static void *race_reset(void *arg)
@@ -195,7 +232,8 @@ struct race_counts {
 	unsigned long maps, refused, dmas, dma_refused;
 };
 
-static int race_importer(int imp, unsigned int seconds, struct race_counts *c)
+static int race_importer(int imp, uint64_t off, unsigned int seconds,
+			 struct race_counts *c)
 {
 	uint64_t end = rv_now_ns() + seconds * 1000000000ull;
 	uint8_t got[XFER];
@@ -212,7 +250,7 @@ static int race_importer(int imp, unsigned int seconds, struct race_counts *c)
 		if (ret)
 			return ret;
 		c->maps++;
-		ret = rv_imp_dma(imp, XFER_OFF, got, XFER,
+		ret = rv_imp_dma(imp, off, got, XFER,
 				 EDU_IMP_DIR_FROM_DMABUF);
 		if (ret == -ENODEV)
 			c->dma_refused++;
@@ -231,8 +269,8 @@ static int race_importer(int imp, unsigned int seconds, struct race_counts *c)
  * Run the importer loop against @n threads, then check the invariant and
  * that the export comes back once decoding is on again.
  */
-static void race_run(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(race) *self, void *(**fns)(void *), int n)
+static void race_run(struct __test_metadata *_metadata, struct race_env *e,
+		     void *(**fns)(void *), int n)
 {
 	struct race_counts c;
 	struct edu_imp_info info;
@@ -240,33 +278,34 @@ static void race_run(struct __test_metadata *_metadata,
 	int i, ret;
 
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, pthread_create(&th[i], NULL, fns[i], &self->r));
-	ret = race_importer(self->imp, self->seconds, &c);
-	atomic_store(&self->r.stop, true);
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, fns[i], &e->r));
+	ret = race_importer(e->imp, e->xfer_off, e->seconds, &c);
+	atomic_store(&e->r.stop, true);
 	for (i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	EXPECT_EQ(0, ret) TH_LOG("importer: %s", strerror(-ret));
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, rv_imp_info(e->imp, &info));
 	TH_LOG("%u s: maps %lu (refused %lu), dmas %lu (refused %lu), decode checks %u, violations %u",
-	       self->seconds, c.maps, c.refused, c.dmas, c.dma_refused,
+	       e->seconds, c.maps, c.refused, c.dmas, c.dma_refused,
 	       info.watch_checks, info.watch_violations);
-	TH_LOG("resets %lu (errors %lu), command writes %lu (errors %lu), flips %lu, low-power cycles %lu (errors %lu), other ioctls %lu",
-	       atomic_load(&self->r.resets), atomic_load(&self->r.reset_errs),
-	       atomic_load(&self->r.cmd_writes),
-	       atomic_load(&self->r.cmd_errs), atomic_load(&self->r.flips),
-	       atomic_load(&self->r.lp_cycles), atomic_load(&self->r.lp_errs),
-	       atomic_load(&self->r.info_calls));
+	TH_LOG("resets %lu (errors %lu), command writes %lu (errors %lu), flips %lu, low-power cycles %lu (errors %lu), other ioctls %lu, MSI-X setups %lu (errors %lu), PMCSR writes %lu (errors %lu)",
+	       atomic_load(&e->r.resets), atomic_load(&e->r.reset_errs),
+	       atomic_load(&e->r.cmd_writes), atomic_load(&e->r.cmd_errs),
+	       atomic_load(&e->r.flips), atomic_load(&e->r.lp_cycles),
+	       atomic_load(&e->r.lp_errs), atomic_load(&e->r.info_calls),
+	       atomic_load(&e->r.irq_setups), atomic_load(&e->r.irq_errs),
+	       atomic_load(&e->r.pm_writes), atomic_load(&e->r.pm_errs));
 	EXPECT_EQ(0, info.watch_violations)
 		TH_LOG("the importer reached the BAR while it did not decode");
 	EXPECT_LT(0, c.maps) TH_LOG("no map ever succeeded: nothing raced");
 	EXPECT_LT(0, info.watch_checks);
 
 	/* Afterwards: decoding on, so the export must be usable again. */
-	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_UNMAP));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
+	ASSERT_EQ(0, rv_set_memory(&e->d, true));
+	ASSERT_EQ(0, rv_imp_ioctl(e->imp, EDU_IMP_IOC_UNMAP));
+	ASSERT_EQ(0, rv_imp_ioctl(e->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(0, rv_imp_read_cmp(e->imp, e->xfer_off, e->want, XFER));
 }
 
 /*
@@ -277,9 +316,9 @@ TEST_F(race, reset_against_memory_toggle)
 {
 	void *(*fns[])(void *) = { race_reset, race_toggle };
 
-	race_run(_metadata, self, fns, 2);
-	EXPECT_LT(0UL, atomic_load(&self->r.resets));
-	EXPECT_LT(0UL, atomic_load(&self->r.cmd_writes));
+	race_run(_metadata, &self->e, fns, 2);
+	EXPECT_LT(0UL, atomic_load(&self->e.r.resets));
+	EXPECT_LT(0UL, atomic_load(&self->e.r.cmd_writes));
 }
 
 /*
@@ -292,11 +331,11 @@ TEST_F(race, command_value_changing_under_the_write)
 	void *(*fns[])(void *) = { race_cmd_writer, race_flip };
 	uint16_t cmd;
 
-	ASSERT_EQ(0, rv_cfg_read16(&self->d, PCI_COMMAND, &cmd));
-	self->r.cmd = cmd | PCI_COMMAND_MEMORY;
-	race_run(_metadata, self, fns, 2);
-	EXPECT_LT(0UL, atomic_load(&self->r.cmd_writes));
-	EXPECT_LT(0UL, atomic_load(&self->r.flips));
+	ASSERT_EQ(0, rv_cfg_read16(&self->e.d, PCI_COMMAND, &cmd));
+	self->e.r.cmd = cmd | PCI_COMMAND_MEMORY;
+	race_run(_metadata, &self->e, fns, 2);
+	EXPECT_LT(0UL, atomic_load(&self->e.r.cmd_writes));
+	EXPECT_LT(0UL, atomic_load(&self->e.r.flips));
 }
 
 /*
@@ -307,8 +346,159 @@ TEST_F(race, low_power_against_ioctls_and_memory_toggle)
 {
 	void *(*fns[])(void *) = { race_lowpower, race_info, race_toggle };
 
-	race_run(_metadata, self, fns, 3);
-	EXPECT_LT(0UL, atomic_load(&self->r.lp_cycles));
+	race_run(_metadata, &self->e, fns, 3);
+	EXPECT_LT(0UL, atomic_load(&self->e.r.lp_cycles));
+}
+
+/* MSI-X on with one eventfd, then off again (VFIO_DEVICE_SET_IRQS). */
+static int race_msix(int device, int efd)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} req = {
+		.set = {
+			.argsz = sizeof(req),
+			.index = VFIO_PCI_MSIX_IRQ_INDEX,
+			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
+				 VFIO_IRQ_SET_ACTION_TRIGGER,
+			.count = 1,
+		},
+		.fd = efd,
+	};
+
+	if (ioctl(device, VFIO_DEVICE_SET_IRQS, &req))
+		return -errno;
+	req.set.argsz = sizeof(req.set);
+	req.set.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+	req.set.count = 0;
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &req.set) ? -errno : 0;
+}
+
+static void *race_irq(void *arg)
+{
+	struct race *r = arg;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	while (efd >= 0 && !atomic_load(&r->stop)) {
+		if (race_msix(r->d->v.device, efd))
+			atomic_fetch_add(&r->irq_errs, 1);
+		else
+			atomic_fetch_add(&r->irq_setups, 1);
+	}
+	if (efd >= 0)
+		close(efd);
+	return NULL;
+}
+
+/* Memory decoding off for a while, then on for a while. */
+static void *race_slow_toggle(void *arg)
+{
+	struct race *r = arg;
+	bool on = false;
+
+	while (!atomic_load(&r->stop)) {
+		if (rv_set_memory(r->d, on))
+			atomic_fetch_add(&r->cmd_errs, 1);
+		else
+			atomic_fetch_add(&r->cmd_writes, 1);
+		on = !on;
+		usleep(on ? 2000 : 20000);
+	}
+	return NULL;
+}
+
+/* Offset of the power management capability in config space, or 0. */
+static unsigned int race_pm_cap(struct rv_dev *d)
+{
+	uint16_t w;
+	unsigned int pos, n;
+
+	if (rv_cfg_read16(d, PCI_STATUS, &w) || !(w & PCI_STATUS_CAP_LIST) ||
+	    rv_cfg_read16(d, PCI_CAPABILITY_LIST, &w))
+		return 0;
+	pos = w & 0xfc;
+	for (n = 0; pos && n < 48; n++) {
+		if (rv_cfg_read16(d, pos, &w))
+			return 0;
+		if ((w & 0xff) == PCI_CAP_ID_PM)
+			return pos;
+		pos = (w >> 8) & 0xfc;
+	}
+	return 0;
+}
+
+/*
+ * Rewrite PMCSR with the value it has (D0): a write the driver watches,
+ * at any moment, that changes nothing in the device.
+ */
+static void *race_pm_rewrite(void *arg)
+{
+	struct race *r = arg;
+	unsigned int pm = race_pm_cap(r->d);
+	uint16_t val;
+
+	if (!pm || rv_cfg_read16(r->d, pm + PCI_PM_CTRL, &val))
+		return NULL;
+	while (!atomic_load(&r->stop)) {
+		if (rv_cfg_write16(r->d, pm + PCI_PM_CTRL, val))
+			atomic_fetch_add(&r->pm_errs, 1);
+		else
+			atomic_fetch_add(&r->pm_writes, 1);
+	}
+	return NULL;
+}
+
+#define NVME_VID	0x1b36
+#define NVME_DID	0x0010
+
+FIXTURE(race_nvme)
+{
+	struct race_env e;
+};
+
+/*
+ * The NVMe PF of the topology (no CMB: SR-IOV excludes it): its first
+ * register page is the exported range, read back by DMA; an idle
+ * controller's registers do not change.
+ */
+FIXTURE_SETUP(race_nvme)
+{
+	struct race_env *e = &self->e;
+	struct vfio_region_info ri = {
+		.argsz = sizeof(ri),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+
+	e->buf = e->imp = -1;
+	e->xfer_off = 0;
+	ASSERT_EQ(0, rv_load_modules());
+	ASSERT_EQ(0, rv_dev_open(NVME_VID, NVME_DID, &e->d));
+	ASSERT_EQ(0, ioctl(e->d.v.device, VFIO_DEVICE_GET_REGION_INFO, &ri));
+	ASSERT_EQ((ssize_t)XFER, pread(e->d.v.device, e->want, XFER,
+				       ri.offset + e->xfer_off));
+	ASSERT_EQ(0, race_env_import(e, VFIO_PCI_BAR0_REGION_INDEX, 4096));
+}
+
+FIXTURE_TEARDOWN(race_nvme)
+{
+	race_env_close(&self->e);
+}
+
+/*
+ * vfio-pci turns memory decoding on for the duration of an MSI-X setup
+ * even while the user has it off; the driver must never take that moment
+ * for the user's state and restore exports. PMCSR rewrites make the
+ * driver look at the device at any time.
+ */
+TEST_F(race_nvme, msix_setup_against_memory_off)
+{
+	void *(*fns[])(void *) = { race_irq, race_slow_toggle,
+				   race_pm_rewrite };
+
+	race_run(_metadata, &self->e, fns, 3);
+	EXPECT_LT(0UL, atomic_load(&self->e.r.irq_setups));
+	EXPECT_LT(0UL, atomic_load(&self->e.r.pm_writes));
 }
 
 TEST_HARNESS_MAIN
