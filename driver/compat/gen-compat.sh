@@ -1,23 +1,25 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# gen-compat.sh KDIR OUTDIR
+# gen-compat.sh KDIR OUTDIR [PROBEDIR]
 #
-# Compile every probe in probes/ against the kernel build tree KDIR and write
+# Compile every probe in PROBEDIR (default: probes/ beside this script; the
+# test importer has its own) against the kernel build tree KDIR and write
 # OUTDIR/compat.h with one "#define HAVE_<PROBE> 1" line per probe that
 # compiled (upper-cased file name).  Each probe's header comment names the
 # kernel change it detects.  No version numbers are compared anywhere.
 
 set -eu
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 KDIR OUTDIR" >&2
+if [ $# -ne 2 ] && [ $# -ne 3 ]; then
+	echo "usage: $0 KDIR OUTDIR [PROBEDIR]" >&2
 	exit 2
 fi
 
 KDIR=$1
 OUT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
+PROBES=${3:-$HERE/probes}
 MAKE=${MAKE:-make}
 
 mkdir -p "$OUT"
@@ -34,7 +36,7 @@ TMPH="$WORK/compat.h"
 	echo
 } > "$TMPH"
 
-for probe in "$HERE"/probes/*.c; do
+for probe in "$PROBES"/*.c; do
 	name=$(basename "$probe" .c)
 	macro=HAVE_$(echo "$name" | tr '[:lower:]' '[:upper:]')
 	dir="$WORK/$name"

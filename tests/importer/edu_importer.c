@@ -35,6 +35,7 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "edu_importer.h"
 
 #define DRV_NAME		"edu-importer"
@@ -1362,6 +1363,18 @@ static const struct file_operations edu_imp_fops = {
 	.llseek = noop_llseek,
 };
 
+/* Request and map BAR0 (managed): the mapping or an ERR_PTR. */
+static void __iomem *edu_imp_map_regs(struct pci_dev *pdev)
+{
+#ifdef HAVE_PCIM_IOMAP_REGION
+	return pcim_iomap_region(pdev, 0, DRV_NAME);
+#else
+	int ret = pcim_iomap_regions(pdev, BIT(0), DRV_NAME);
+
+	return ret ? IOMEM_ERR_PTR(ret) : pcim_iomap_table(pdev)[0];
+#endif
+}
+
 static int edu_imp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct edu_imp_dev *edu;
@@ -1392,7 +1405,7 @@ static int edu_imp_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	edu->index = ret;
 
-	edu->regs = pcim_iomap_region(pdev, 0, DRV_NAME);
+	edu->regs = edu_imp_map_regs(pdev);
 	if (IS_ERR(edu->regs)) {
 		ret = PTR_ERR(edu->regs);
 		goto err_ref;
