@@ -421,6 +421,56 @@ TEST_F(rv, importer_missing_the_deadline_is_revoked_for_good)
 }
 
 /*
+ * One deadline for the whole revoke, not one per buffer: two exports whose
+ * importers both unmap too late make the revoke return after
+ * revoke_timeout_ms once, not twice, and both are revoked for good.
+ */
+TEST_F(rv, one_deadline_for_all_exports)
+{
+	int buf2 = -1, imp2 = -1, logged;
+	struct edu_imp_info info;
+	char old[32];
+	uint64_t t0, t1;
+
+	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
+	logged = rv_kmsg_count("revoked for good: importer mappings left");
+	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "800"));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
+				   EDU_IMP_ATTACH_LATE_UNMAP));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	buf2 = rv_export(self->d.v.device, BAR, EXP_LEN, EXP_LEN);
+	ASSERT_LE(0, buf2);
+	imp2 = rv_imp_open();
+	ASSERT_LE(0, imp2);
+	ASSERT_EQ(0, rv_imp_attach(imp2, buf2, EDU_IMP_ATTACH_LATE_UNMAP));
+	ASSERT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	rv_unmap_bar(self);
+
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, "300"));
+	t0 = rv_now_ns();
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	t1 = rv_now_ns();
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, old));
+	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "300"));
+	TH_LOG("revoke of two exports took %llu ms",
+	       (unsigned long long)(t1 - t0) / 1000000);
+	EXPECT_GE(t1 - t0, 300000000ull);
+	EXPECT_LT(t1 - t0, 550000000ull) TH_LOG("one deadline per export");
+	EXPECT_EQ(logged + 2,
+		  rv_kmsg_count("revoked for good: importer mappings left"));
+
+	usleep(900 * 1000);
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	ASSERT_EQ(0, rv_imp_info(imp2, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	close(imp2);
+	close(buf2);
+}
+
+/*
  * Every user write covering PCI_COMMAND revokes first, whatever value it
  * carries: the value sits in user memory that another thread may change
  * after any look the driver could take. A write that keeps decoding on
