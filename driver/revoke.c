@@ -139,14 +139,24 @@ static void vpd_ctx_apply(struct vpd_ctx *ctx, bool revoke, bool dead)
 
 	lockdep_assert_held(&ctx->lock);
 
-	list_for_each_entry(exp, &ctx->exports, node)
-		drain |= vpd_export_set_revoked(exp, revoke, dead);
+	list_for_each_entry(exp, &ctx->exports, node) {
+		exp->draining = vpd_export_set_revoked(exp, revoke, dead);
+		drain |= exp->draining;
+	}
 	if (!drain)
 		return;
 
+	/*
+	 * Only the exports notified now: one revoked earlier was drained then
+	 * (or declared dead), and waiting for it again would cost every later
+	 * revoke the whole deadline when its importer never unmaps.
+	 */
 	deadline = jiffies + msecs_to_jiffies(vpd_revoke_timeout_ms);
-	list_for_each_entry(exp, &ctx->exports, node)
-		vpd_export_drain(exp, deadline);
+	list_for_each_entry(exp, &ctx->exports, node) {
+		if (exp->draining)
+			vpd_export_drain(exp, deadline);
+		exp->draining = false;
+	}
 }
 
 bool vpd_ctx_blocked(struct vpd_ctx *ctx)

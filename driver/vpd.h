@@ -203,6 +203,7 @@ struct vpd_export {
 	/* Guarded by ctx->lock. */
 	struct list_head node;
 	bool linked;			/* on ctx->exports */
+	bool draining;			/* notified by the revoke in progress */
 
 	/* Guarded by dmabuf->resv. */
 	bool revoked;			/* importers must not map */

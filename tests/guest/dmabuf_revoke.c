@@ -421,6 +421,55 @@ TEST_F(rv, importer_missing_the_deadline_is_revoked_for_good)
 }
 
 /*
+ * An export declared dead because its importer never unmapped costs later
+ * revokes of the device nothing: they wait only for the exports they
+ * notify, not again for the dead one.
+ */
+TEST_F(rv, dead_export_does_not_slow_later_revokes)
+{
+	int buf2 = -1, imp2 = -1;
+	struct edu_imp_info info;
+	char old[32];
+	uint64_t t0, t1;
+
+	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
+	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "60000"));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
+				   EDU_IMP_ATTACH_LATE_UNMAP));
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	rv_unmap_bar(self);
+
+	/* The first export dies: its importer keeps its mapping (60 s). */
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, "100"));
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+
+	/* A second export, with an importer that unmaps at once. */
+	ASSERT_EQ(0, rv_import_mapped(self->d.v.device, BAR, EXP_LEN, &buf2,
+				      &imp2));
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, "2000"));
+	t0 = rv_now_ns();
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	t1 = rv_now_ns();
+	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, old));
+	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "300"));
+	TH_LOG("revoke beside a dead export took %llu ms",
+	       (unsigned long long)(t1 - t0) / 1000000);
+	EXPECT_LT(t1 - t0, 1000000000ull) TH_LOG("waited for the dead export");
+	ASSERT_EQ(0, rv_imp_info(imp2, &info));
+	EXPECT_EQ(1, info.move_notify_count);
+	EXPECT_EQ(0, info.mapped);
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+	EXPECT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	close(imp2);
+	close(buf2);
+	/* The importer's own teardown unmaps what it kept. */
+	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+}
+
+/*
  * One deadline for the whole revoke, not one per buffer: two exports whose
  * importers both unmap too late make the revoke return after
  * revoke_timeout_ms once, not twice, and both are revoked for good.
