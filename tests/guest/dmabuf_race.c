@@ -139,10 +139,14 @@ static void *race_reset(void *arg)
 	return NULL;
 }
 
-/* Memory decoding off, then on, through PCI_COMMAND writes. */
-static void *race_toggle(void *arg)
+/*
+ * PCI_COMMAND writes turning memory decoding off, then on, again and again;
+ * after each write that turned it off (on) wait @off_us (@on_us).
+ */
+static void race_toggle_loop(struct race *r, useconds_t off_us,
+			     useconds_t on_us)
 {
-	struct race *r = arg;
+	useconds_t pause;
 	bool on = false;
 
 	while (!atomic_load(&r->stop)) {
@@ -151,7 +155,16 @@ static void *race_toggle(void *arg)
 		else
 			atomic_fetch_add(&r->cmd_writes, 1);
 		on = !on;
+		pause = on ? off_us : on_us;
+		if (pause)
+			usleep(pause);
 	}
+}
+
+/* As fast as the writes go. */
+static void *race_toggle(void *arg)
+{
+	race_toggle_loop(arg, 0, 0);
 	return NULL;
 }
 
@@ -391,20 +404,10 @@ static void *race_irq(void *arg)
 	return NULL;
 }
 
-/* Memory decoding off for a while, then on for a while. */
+/* Memory decoding off for 2 ms, then on for 20 ms. */
 static void *race_slow_toggle(void *arg)
 {
-	struct race *r = arg;
-	bool on = false;
-
-	while (!atomic_load(&r->stop)) {
-		if (rv_set_memory(r->d, on))
-			atomic_fetch_add(&r->cmd_errs, 1);
-		else
-			atomic_fetch_add(&r->cmd_writes, 1);
-		on = !on;
-		usleep(on ? 2000 : 20000);
-	}
+	race_toggle_loop(arg, 2000, 20000);
 	return NULL;
 }
 

@@ -73,6 +73,16 @@ FIXTURE_TEARDOWN(rv)
 	rv_dev_close(&self->d);
 }
 
+/* Attach the fixture's importer again in @flags mode, and map. */
+static int rv_reattach_mapped(int imp, int buf, uint32_t flags)
+{
+	int ret = rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH);
+
+	if (!ret)
+		ret = rv_imp_attach(imp, buf, flags);
+	return ret ? ret : rv_imp_ioctl(imp, EDU_IMP_IOC_MAP);
+}
+
 static void rv_expect_revoked(struct __test_metadata *_metadata, int imp)
 {
 	uint8_t junk[XFER];
@@ -253,10 +263,8 @@ TEST_F(rv, revoke_waits_for_dma_in_flight)
 	uint8_t got[XFER];
 	uint64_t t0, t1;
 
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
-	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
-				   EDU_IMP_ATTACH_NOWAIT));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_reattach_mapped(self->imp, self->buf,
+					EDU_IMP_ATTACH_NOWAIT));
 
 	ASSERT_EQ(0, rv_imp_dma_async(self->imp, XFER_OFF, XFER, &dma));
 	t0 = rv_now_ns();
@@ -305,10 +313,8 @@ TEST_F(rv, revoke_wait_is_bounded_by_revoke_timeout_ms)
 
 	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
 	logged = rv_kmsg_count("revoked for good: importer fences pending");
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
-	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
-				   EDU_IMP_ATTACH_NOWAIT));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_reattach_mapped(self->imp, self->buf,
+					EDU_IMP_ATTACH_NOWAIT));
 	rv_unmap_bar(self);
 
 	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, "1"));
@@ -341,10 +347,8 @@ static void rv_late_unmap(struct __test_metadata *_metadata,
 	uint64_t t0, t1;
 
 	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "300"));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
-	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
-				   EDU_IMP_ATTACH_LATE_UNMAP));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_reattach_mapped(self->imp, self->buf,
+					EDU_IMP_ATTACH_LATE_UNMAP));
 	rv_unmap_bar(self);
 
 	t0 = rv_now_ns();
@@ -394,10 +398,8 @@ TEST_F(rv, importer_missing_the_deadline_is_revoked_for_good)
 	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
 	logged = rv_kmsg_count("revoked for good: importer mappings left");
 	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "600"));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
-	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
-				   EDU_IMP_ATTACH_LATE_UNMAP));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_reattach_mapped(self->imp, self->buf,
+					EDU_IMP_ATTACH_LATE_UNMAP));
 	rv_unmap_bar(self);
 
 	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, "100"));
@@ -434,10 +436,8 @@ TEST_F(rv, dead_export_does_not_slow_later_revokes)
 
 	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
 	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "60000"));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
-	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
-				   EDU_IMP_ATTACH_LATE_UNMAP));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_reattach_mapped(self->imp, self->buf,
+					EDU_IMP_ATTACH_LATE_UNMAP));
 	rv_unmap_bar(self);
 
 	/* The first export dies: its importer keeps its mapping (60 s). */
@@ -484,10 +484,8 @@ TEST_F(rv, one_deadline_for_all_exports)
 	ASSERT_EQ(0, bench_sysfs_read(RV_TIMEOUT_PARAM, old, sizeof(old)));
 	logged = rv_kmsg_count("revoked for good: importer mappings left");
 	ASSERT_EQ(0, bench_sysfs_write(RV_LATE_PARAM, "800"));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
-	ASSERT_EQ(0, rv_imp_attach(self->imp, self->buf,
-				   EDU_IMP_ATTACH_LATE_UNMAP));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, rv_reattach_mapped(self->imp, self->buf,
+					EDU_IMP_ATTACH_LATE_UNMAP));
 	buf2 = rv_export(self->d.v.device, BAR, EXP_LEN, EXP_LEN);
 	ASSERT_LE(0, buf2);
 	imp2 = rv_imp_open();
