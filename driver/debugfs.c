@@ -22,8 +22,9 @@
  *    since 6.7).  So the reference is taken only if the count is not zero
  *    (get_file_active(), or get_file_rcu() under rcu_read_lock() on older
  *    kernels whose files are RCU-freed), and kept only if the file we got
- *    is this buffer's (private_data), not a recycled one.  A buffer whose
- *    file is going is skipped: it is being released.
+ *    is this buffer's (private_data), not a recycled one: see
+ *    vpd_dmabuf_file_get() in revoke.c.  A buffer whose file is going is
+ *    skipped: it is being released.
  * 2. Drop ctx->lock.  Each reference pins the file, hence its dentry, hence
  *    the dma-buf and the vpd_export (freed from the dentry's release):
  *    ranges are immutable after export, so they are printed without any
@@ -39,35 +40,12 @@
 #include <linux/dma-resv.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "vpd.h"
 
 static struct dentry *vpd_debugfs_root;
-
-/* A reference on @dmabuf's file if it is not being released, else NULL. */
-static struct file *vpd_dmabuf_file_get(struct dma_buf *dmabuf)
-{
-	struct file *file;
-
-#ifdef HAVE_GET_FILE_ACTIVE
-	file = get_file_active(&dmabuf->file);
-#else
-	rcu_read_lock();
-	file = dmabuf->file;
-	if (!get_file_rcu(file))
-		file = NULL;
-	rcu_read_unlock();
-#endif
-	/* A recycled struct file is not ours: its private_data differs. */
-	if (file && file->private_data != dmabuf) {
-		fput(file);
-		file = NULL;
-	}
-	return file;
-}
 
 static void vpd_show_export(struct seq_file *s, struct dma_buf *dmabuf)
 {

@@ -32,8 +32,20 @@
  * importer pinning while mapped is refused at its next map.  A pending pin
  * by itself grants nothing: without a map there are no DMA addresses.  All
  * of this state lives in vpd_attach and is guarded by the resv lock.
+ *
+ * CPU mappings.  mmap() of the dma-buf fd maps the buffer as one virtual
+ * area laid out like its ranges, in order, PFN-mapped one page per fault
+ * with vfio-pci's memory type for BARs.  A fault maps a page only under
+ * the resv lock with the export not revoked; the edge to revoked zaps
+ * every mapping under that lock (revoke.c), so once a revoke returns no
+ * CPU can reach the BAR through the buffer, and a fault while revoked
+ * raises SIGBUS.  The fault reads only the export (immutable ranges, the
+ * resv-guarded revoked flag), never the vfio device, which may be closed
+ * or gone: each VMA holds a reference on the buffer's file, hence on the
+ * export, not on the device.
  */
 #include <linux/dma-resv.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 
 #include "vpd.h"
@@ -193,6 +205,123 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 		va->unpin_due++;
 }
 
+/*
+ * One page of a CPU mapping.  Runs with the faulting process's mmap_lock
+ * (or the VMA's lock) held for read and takes the buffer's resv lock
+ * inside it, the order the dma-buf core asserts; no lock of ours and not
+ * vfio-pci's memory_lock.  The resv lock orders the fault against the
+ * revoke edge: either the page is mapped before the revoke takes the lock
+ * (and its zap removes it) or the fault finds the export revoked.
+ */
+static vm_fault_t vpd_dmabuf_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vpd_export *exp = vma->vm_private_data;
+	struct dma_resv *resv = exp->dmabuf->resv;
+	const struct vpd_range *r;
+	vm_fault_t ret;
+	u64 off;
+	u32 i;
+
+	/* pgoff is in buffer pages: dma_buf_mmap*() checked it fits. */
+	off = (u64)vmf->pgoff << PAGE_SHIFT;
+	i = vpd_ranges_find(exp->ranges, exp->nr_ranges, off);
+	if (i >= exp->nr_ranges)
+		return VM_FAULT_SIGBUS;
+	r = &exp->ranges[i];
+
+	dma_resv_lock(resv, NULL);
+	if (exp->revoked)
+		ret = VM_FAULT_SIGBUS;
+	else
+		ret = vmf_insert_pfn(vma, vmf->address,
+				     PHYS_PFN(r->phys + (off - r->buf_off)));
+	dma_resv_unlock(resv);
+	return ret;
+}
+
+static const struct vm_operations_struct vpd_dmabuf_vm_ops = {
+	.fault = vpd_dmabuf_vm_fault,
+};
+
+/*
+ * VM flags of a BAR mapping, as vfio_pci_core_mmap() sets them: an I/O
+ * PFN map that neither grows nor goes into core dumps, which KVM on arm64
+ * may map Normal-NC where the kernel knows the flag.
+ */
+#ifdef HAVE_VM_ALLOW_ANY_UNCACHED
+#define VPD_VM_FLAGS	(VM_ALLOW_ANY_UNCACHED | VM_IO | VM_PFNMAP | \
+			 VM_DONTEXPAND | VM_DONTDUMP)
+#else
+#define VPD_VM_FLAGS	(VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP)
+#endif
+
+static void vpd_vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
+			     vm_flags_t clear)
+{
+#ifdef HAVE_VM_FLAGS_MOD
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/*
+ * mmap() of the dma-buf fd (dma_buf_mmap_internal()) or of an importer's
+ * file that forwards to it (dma_buf_mmap()); either way the dma-buf core
+ * has checked that the area fits the buffer, vm_pgoff counts buffer pages
+ * and vm_file is the buffer's file.  Called with mmap_lock held for write.
+ */
+static int vpd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct vpd_export *exp = dmabuf->priv;
+	vm_flags_t clear = 0;
+	bool revoked;
+
+	/*
+	 * A private mapping would be copy-on-write, which means nothing for
+	 * MMIO (and vmf_insert_pfn() refuses COW PFN maps); vfio-pci
+	 * refuses it too.  VM_MAYSHARE, not VM_SHARED: the VFS clears
+	 * VM_SHARED (and VM_MAYWRITE) of a shared mapping of a file opened
+	 * without FMODE_WRITE, such as an O_RDONLY buffer.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	/*
+	 * The buffer's open_flags decide: the VFS already refuses a
+	 * writable shared mapping of a file opened without FMODE_WRITE, but
+	 * dma_buf_mmap() applies flags checked against another file.
+	 */
+	if (!(dmabuf->file->f_mode & FMODE_WRITE)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		clear = VM_MAYWRITE;
+	}
+
+	/*
+	 * Like attach, refuse a buffer that is revoked now: a mapping could
+	 * not be used before a restore, and never after close or remove.
+	 * Only a courtesy: a revoke racing with this is caught by the fault.
+	 */
+	dma_resv_lock(dmabuf->resv, NULL);
+	revoked = exp->revoked;
+	dma_resv_unlock(dmabuf->resv);
+	if (revoked) {
+		dev_info_ratelimited(&exp->pdev->dev,
+				     "dma-buf mmap refused: export %llu is revoked\n",
+				     exp->id);
+		return -ENODEV;
+	}
+
+	/* vfio-pci's memory type for BAR mmaps (vfio_pci_core_mmap()). */
+	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
+	vpd_vm_flags_mod(vma, VPD_VM_FLAGS, clear);
+	vma->vm_ops = &vpd_dmabuf_vm_ops;
+	vma->vm_private_data = exp;
+	return 0;
+}
+
 static void vpd_dmabuf_release(struct dma_buf *dmabuf)
 {
 	struct vpd_export *exp = dmabuf->priv;
@@ -212,5 +341,6 @@ const struct dma_buf_ops vpd_dmabuf_ops = {
 	.unpin		= vpd_dmabuf_unpin,
 	.map_dma_buf	= vpd_dmabuf_map,
 	.unmap_dma_buf	= vpd_dmabuf_unmap,
+	.mmap		= vpd_dmabuf_mmap,
 	.release	= vpd_dmabuf_release,
 };

@@ -73,6 +73,7 @@ static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 					   u32 nr, size_t size)
 {
 	struct vpd_export *exp;
+	u64 buf_off = 0;
 	u32 i;
 
 	exp = kzalloc(sizeof(*exp), GFP_KERNEL_ACCOUNT);
@@ -87,6 +88,9 @@ static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 		exp->ranges[i].offset = r[i].offset;
 		exp->ranges[i].phys = vd->bars[bar].phys + r[i].offset;
 		exp->ranges[i].len = r[i].length;
+		/* The sum of the lengths fits size_t (vpd_ranges_check()). */
+		exp->ranges[i].buf_off = buf_off;
+		buf_off += r[i].length;
 	}
 	INIT_LIST_HEAD(&exp->node);
 	exp->nr_ranges = nr;

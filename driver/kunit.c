@@ -496,6 +496,57 @@ static void vpd_test_ranges_total_overflow(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 1, f.index);
 }
 
+/*
+ * Buffer offset -> range (CPU page faults): a buffer of ranges of 1, 3 and
+ * 2 pages starts them at buffer pages 0, 1 and 4.
+ */
+static void vpd_test_ranges_find(struct kunit *test)
+{
+	const struct vpd_range r[] = {
+		{ .offset = 8 * PG, .len = PG, .buf_off = 0 },
+		{ .offset = 0, .len = 3 * PG, .buf_off = PG },
+		{ .offset = 2 * PG, .len = 2 * PG, .buf_off = 4 * PG },
+	};
+
+	KUNIT_EXPECT_EQ(test, 0, vpd_ranges_find(r, 3, 0));
+	KUNIT_EXPECT_EQ(test, 0, vpd_ranges_find(r, 3, PG - 1));
+	KUNIT_EXPECT_EQ(test, 1, vpd_ranges_find(r, 3, PG));
+	KUNIT_EXPECT_EQ(test, 1, vpd_ranges_find(r, 3, 3 * PG + 5));
+	KUNIT_EXPECT_EQ(test, 2, vpd_ranges_find(r, 3, 4 * PG));
+	KUNIT_EXPECT_EQ(test, 2, vpd_ranges_find(r, 3, 6 * PG - 1));
+	/* Beyond the buffer: the number of ranges. */
+	KUNIT_EXPECT_EQ(test, 3, vpd_ranges_find(r, 3, 6 * PG));
+	KUNIT_EXPECT_EQ(test, 3, vpd_ranges_find(r, 3, U64_MAX));
+	/* One range, and none. */
+	KUNIT_EXPECT_EQ(test, 0, vpd_ranges_find(r, 1, PG - 1));
+	KUNIT_EXPECT_EQ(test, 1, vpd_ranges_find(r, 1, PG));
+	KUNIT_EXPECT_EQ(test, 0, vpd_ranges_find(r, 0, 0));
+}
+
+/* The largest export: 65536 one-page ranges, each found at both ends. */
+static void vpd_test_ranges_find_max(struct kunit *test)
+{
+	struct vpd_range *r;
+	u32 i, bad = 0;
+
+	r = kunit_kcalloc(test, VPD_MAX_RANGES, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	for (i = 0; i < VPD_MAX_RANGES; i++) {
+		r[i].len = PG;
+		r[i].buf_off = (u64)i * PG;
+	}
+	for (i = 0; i < VPD_MAX_RANGES; i++) {
+		if (vpd_ranges_find(r, VPD_MAX_RANGES, (u64)i * PG) != i ||
+		    vpd_ranges_find(r, VPD_MAX_RANGES,
+				    (u64)i * PG + PG - 1) != i)
+			bad++;
+	}
+	KUNIT_EXPECT_EQ(test, 0, bad);
+	KUNIT_EXPECT_EQ(test, VPD_MAX_RANGES,
+			vpd_ranges_find(r, VPD_MAX_RANGES,
+					(u64)VPD_MAX_RANGES * PG));
+}
+
 static struct kunit_case vpd_ranges_cases[] = {
 	KUNIT_CASE(vpd_test_ranges_ok),
 	KUNIT_CASE(vpd_test_ranges_none),
@@ -503,6 +554,8 @@ static struct kunit_case vpd_ranges_cases[] = {
 	KUNIT_CASE(vpd_test_ranges_overflow),
 	KUNIT_CASE(vpd_test_ranges_beyond_bar),
 	KUNIT_CASE(vpd_test_ranges_total_overflow),
+	KUNIT_CASE(vpd_test_ranges_find),
+	KUNIT_CASE(vpd_test_ranges_find_max),
 	{}
 };
 

@@ -96,6 +96,33 @@ bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr, u32 *idx,
 }
 
 /*
+ * The range holding byte @off of a buffer laid out as @r[0..@nr) in order,
+ * each starting at @r[i].buf_off (ascending: the running sum of the
+ * lengths before it, so @r[0].buf_off is 0).  Binary search: a buffer may
+ * have VPD_MAX_RANGES ranges and this runs on every CPU page fault.
+ * Returns the index, or @nr when @off lies beyond the last range.
+ */
+u32 vpd_ranges_find(const struct vpd_range *r, u32 nr, u64 off)
+{
+	u32 lo = 0, hi = nr;
+
+	if (!nr)
+		return 0;
+	/* r[lo].buf_off <= off, and off < r[hi].buf_off if hi < nr. */
+	while (hi - lo > 1) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (r[mid].buf_off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (off < r[lo].buf_off || off - r[lo].buf_off >= r[lo].len)
+		return nr;
+	return lo;
+}
+
+/*
  * Number of sg entries vpd_sgt_map() fills for @r: each merged run cut into
  * segments of at most VPD_MAX_SEG bytes.  -EOVERFLOW if that number does
  * not fit the unsigned int of sg_alloc_table(), -EINVAL if it is zero.

@@ -17,9 +17,19 @@
  * Close and remove revoke for good ("dead"): the exports are unlinked from
  * the context and never come back; the dma-buf objects live on, holding
  * only a context reference, until userspace and importers drop them.
+ *
+ * CPU mappings of a buffer (mmap() of its fd) are zapped on the same edge,
+ * under the same resv lock that sets revoked: every process that maps the
+ * buffer maps its one file, so unmap_mapping_range() on the file's
+ * address_space reaches them all (forks, receivers of the fd).  A later
+ * fault sees revoked and raises SIGBUS until a restore (dmabuf_ops.c).
  */
 #include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "vpd.h"
@@ -87,6 +97,11 @@ static void vpd_export_drain(struct vpd_export *exp, unsigned long deadline)
 	if (!fenced && !mapped)
 		return;
 
+	/*
+	 * Already revoked (this drain follows the revoke, all under
+	 * ctx->lock), so its CPU mappings were zapped then and no fault has
+	 * mapped a page since: nothing to zap here.
+	 */
 	dma_resv_lock(resv, NULL);
 	exp->dead = true;
 	exp->revoked = true;
@@ -100,8 +115,71 @@ static void vpd_export_drain(struct vpd_export *exp, unsigned long deadline)
 }
 
 /*
- * Change the revoked state of one export and notify importers.  Returns
- * true if importers were notified of a revoke (the caller then drains).
+ * A reference on @dmabuf's file if it is not being released, else NULL.
+ * Only for a buffer that is linked on its ctx, with ctx->lock held, or
+ * whose file is otherwise known to be allocated: the dma-buf core calls
+ * our release op (which unlinks under ctx->lock) from the release of the
+ * file's dentry, after the file's count reached zero but before the file
+ * itself is freed.  Since 6.7 files are SLAB_TYPESAFE_BY_RCU, so a
+ * reference is kept only if the file is still this buffer's.
+ */
+struct file *vpd_dmabuf_file_get(struct dma_buf *dmabuf)
+{
+	struct file *file;
+
+#ifdef HAVE_GET_FILE_ACTIVE
+	file = get_file_active(&dmabuf->file);
+#else
+	rcu_read_lock();
+	file = dmabuf->file;
+	if (!get_file_rcu(file))
+		file = NULL;
+	rcu_read_unlock();
+#endif
+	/* A recycled struct file is not ours: its private_data differs. */
+	if (file && file->private_data != dmabuf) {
+		fput(file);
+		file = NULL;
+	}
+	return file;
+}
+
+/*
+ * Remove every CPU mapping of an export that was just revoked, in every
+ * process: all of them map the buffer's one file, so they share its
+ * address_space.  Called with the resv lock held right after revoked was
+ * set, so a fault either mapped its page before (removed here) or sees
+ * revoked afterwards (SIGBUS); and with ctx->lock held, before the caller
+ * lets the BAR stop decoding.
+ *
+ * The file's count may already be zero (its release is waiting for
+ * ctx->lock to unlink us) and then its inode, hence its address_space, may
+ * be gone.  But every VMA holds a reference on the file it maps, so such a
+ * buffer has no CPU mapping left: nothing to zap.
+ */
+static void vpd_export_zap(struct vpd_export *exp)
+{
+	struct file *file;
+
+	dma_resv_assert_held(exp->dmabuf->resv);
+	lockdep_assert_held(&exp->ctx->lock);
+
+	file = vpd_dmabuf_file_get(exp->dmabuf);
+	if (!file)
+		return;
+	unmap_mapping_range(file->f_mapping, 0, 0, 1);
+	/*
+	 * If the user closed the last fd meanwhile, this is the last
+	 * reference: the release it starts is deferred (task work or delayed
+	 * work), so it does not wait here for ctx->lock.
+	 */
+	fput(file);
+}
+
+/*
+ * Change the revoked state of one export and notify importers; on the
+ * edge to revoked, also remove its CPU mappings.  Returns true if
+ * importers were notified of a revoke (the caller then drains).
  */
 static bool vpd_export_set_revoked(struct vpd_export *exp, bool revoke,
 				   bool dead)
@@ -119,6 +197,12 @@ static bool vpd_export_set_revoked(struct vpd_export *exp, bool revoke,
 		exp->revoked = revoke;
 		dma_buf_move_notify(exp->dmabuf);
 		notified_revoke = revoke;
+		/*
+		 * Already revoked: zapped on that edge, and no fault maps a
+		 * page while revoked.  So only this edge needs it.
+		 */
+		if (revoke)
+			vpd_export_zap(exp);
 	}
 	dma_resv_unlock(exp->dmabuf->resv);
 

@@ -16,6 +16,20 @@
  *       -> vpd_ctx::lock   (export list, block reasons, holds)
  *         -> dma_resv lock of each exported dma-buf
  *           -> whatever the importer takes in move_notify
+ *           -> i_mmap_rwsem of the dma-buf's address_space (the zap of
+ *              CPU mappings, unmap_mapping_range(), on the revoke edge)
+ *
+ * CPU mappings of a buffer (mmap() of the dma-buf fd, dmabuf_ops.c):
+ *
+ *   mmap_lock (or the per-VMA lock) of the faulting or mapping process
+ *     -> dma_resv lock of the buffer  (fault handler, mmap op)
+ *
+ * which is the order the dma-buf core itself asserts at boot
+ * (dma_resv_lockdep(): mmap_lock -> resv -> reclaim -> i_mmap_rwsem).
+ * Nothing of ours touches user memory or takes mmap_lock with a resv
+ * lock held, and the fault path takes no other lock of ours: not
+ * vpd_ctx::lock (held by a revoke while it waits for importers) and not
+ * memory_lock (the fault never touches the vfio device).
  *
  * The reset callbacks (reset_prepare/reset_done) and the PCI error
  * handlers may run with memory_lock held for write by vfio-pci, so they
@@ -101,11 +115,12 @@ struct vpd_p2p_verdict {
 	unsigned int gen;	/* allow-list generation type/reason are for */
 };
 
-/* A physical MMIO range of an export, in user order. */
+/* A physical MMIO range of an export, in user order.  Immutable. */
 struct vpd_range {
 	u64 offset;		/* offset in the BAR, as given by the user */
 	phys_addr_t phys;	/* CPU physical address */
 	u64 len;
+	u64 buf_off;		/* where the range starts in the buffer */
 };
 
 /*
@@ -205,7 +220,12 @@ struct vpd_export {
 	bool linked;			/* on ctx->exports */
 	bool draining;			/* notified by the revoke in progress */
 
-	/* Guarded by dmabuf->resv. */
+	/*
+	 * Guarded by dmabuf->resv.  While revoked, no CPU mapping of the
+	 * buffer exists either: the edge to revoked zaps them all under the
+	 * resv lock, and the fault handler maps a page only under the resv
+	 * lock with revoked false (dmabuf_ops.c).
+	 */
 	bool revoked;			/* importers must not map */
 	bool dead;			/* revoked for good (close/remove/stuck) */
 
@@ -281,6 +301,8 @@ bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */
 
 bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr, u32 *idx,
 			    phys_addr_t *phys, u64 *len);	/* logic.c */
+u32 vpd_ranges_find(const struct vpd_range *r, u32 nr,
+		    u64 off);				/* logic.c */
 int vpd_sg_count(const struct vpd_range *r, u32 nr,
 		 unsigned int *nents);			/* logic.c */
 struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
@@ -327,6 +349,7 @@ void vpd_export_unmapped(struct vpd_export *exp);
 void vpd_kill_all(struct vpd_device *vd, unsigned int reason);
 void vpd_export_link(struct vpd_ctx *ctx, struct vpd_export *exp);
 void vpd_export_unlink(struct vpd_export *exp);
+struct file *vpd_dmabuf_file_get(struct dma_buf *dmabuf);
 
 /* debugfs.c */
 void vpd_debugfs_init(void);

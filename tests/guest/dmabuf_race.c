@@ -13,16 +13,25 @@
  * NVMe PF's BAR0 (its MSI-X setup makes vfio-pci enable memory decoding
  * for a moment, whatever the user set).
  *
+ * CPU mappings (mmap() of the buffer) race too: a thread reads the pages
+ * of a mapping of the buffer while revokes zap it, so that its reads keep
+ * faulting pages in; a read must either return the BAR's bytes or raise
+ * SIGBUS.
+ *
  * Each test runs for RACE_SECONDS (environment, default 10) and prints
  * what it did. `make stress` runs them longer.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <linux/pci_regs.h>
@@ -48,6 +57,9 @@ struct race {
 	atomic_ulong info_calls;
 	atomic_ulong irq_setups, irq_errs;
 	atomic_ulong pm_writes, pm_errs;
+	/* CPU mapping of the buffer: faults served, SIGBUS, mmap(). */
+	atomic_ulong faults, sigbus, fault_bad;
+	atomic_ulong map_refused, map_errs;
 };
 
 /* One exporter, its buffer and the importer watching it. */
@@ -237,6 +249,110 @@ static void *race_info(void *arg)
 }
 
 /*
+ * CPU faults against revokes: map the buffer once (mmap() is refused while
+ * it is revoked: retry), then read the first bytes of one page after the
+ * other, round and round. Every revoke zaps the mapping, so the first read
+ * of each page after a restore is a page fault (counted from the thread's
+ * minor faults). A page the exporter maps is one it let through while not
+ * revoked, and it zaps every mapping before the BAR stops decoding, so a
+ * read returns the BAR's bytes (checked on the page of xfer_off) or raises
+ * SIGBUS.
+ */
+static __thread sigjmp_buf race_fault_jmp;
+static __thread volatile sig_atomic_t race_fault_armed;
+
+static void race_on_sigbus(int sig)
+{
+	if (race_fault_armed) {
+		race_fault_armed = 0;
+		siglongjmp(race_fault_jmp, 1);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Read @len bytes at @src into @dst: 0, or 1 if the read raised SIGBUS. */
+static int race_read(uint8_t *dst, const volatile uint8_t *src, size_t len)
+{
+	size_t i;
+
+	if (sigsetjmp(race_fault_jmp, 1))
+		return 1;
+	race_fault_armed = 1;
+	for (i = 0; i < len; i++)
+		dst[i] = src[i];
+	race_fault_armed = 0;
+	return 0;
+}
+
+static long race_minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
+static void *race_fault(void *arg)
+{
+	struct race *r = arg;
+	struct race_env *e = (void *)((char *)r - offsetof(struct race_env, r));
+	struct sigaction sa = { .sa_handler = race_on_sigbus };
+	off_t size = lseek(e->buf, 0, SEEK_END);
+	uint64_t page_of_xfer = e->xfer_off & ~4095ull;
+	uint64_t pages = size > 0 ? (uint64_t)size / 4096 : 0, n = 0;
+	uint8_t *p = MAP_FAILED;
+	uint8_t got[8];
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	while (pages && !atomic_load(&r->stop)) {
+		uint64_t off = (n++ % pages) * 4096;
+		uint64_t at = off == page_of_xfer ? e->xfer_off : off;
+		long flt;
+
+		if (p == MAP_FAILED) {
+			p = mmap(NULL, size, PROT_READ, MAP_SHARED, e->buf, 0);
+			if (p == MAP_FAILED) {
+				atomic_fetch_add(errno == ENODEV ?
+						 &r->map_refused : &r->map_errs,
+						 1);
+				usleep(200);
+				continue;
+			}
+		}
+		flt = race_minflt();
+		if (race_read(got, p + at, sizeof(got))) {
+			atomic_fetch_add(&r->sigbus, 1);
+			continue;
+		}
+		if (race_minflt() > flt)
+			atomic_fetch_add(&r->faults, 1);
+		if (at == e->xfer_off && memcmp(got, e->want, sizeof(got)))
+			atomic_fetch_add(&r->fault_bad, 1);
+	}
+	if (p != MAP_FAILED)
+		munmap(p, size);
+	return NULL;
+}
+
+/* What race_fault did, and that it did it right. */
+static void race_fault_check(struct __test_metadata *_metadata,
+			     struct race *r)
+{
+	TH_LOG("CPU mapping: faults served %lu (wrong bytes %lu), SIGBUS %lu, mmap refused %lu (other errors %lu)",
+	       atomic_load(&r->faults), atomic_load(&r->fault_bad),
+	       atomic_load(&r->sigbus), atomic_load(&r->map_refused),
+	       atomic_load(&r->map_errs));
+	EXPECT_LT(0UL, atomic_load(&r->faults)) TH_LOG("no fault was served");
+	EXPECT_LT(0UL, atomic_load(&r->sigbus) + atomic_load(&r->map_refused))
+		TH_LOG("no revoke was seen through the mapping");
+	EXPECT_EQ(0UL, atomic_load(&r->fault_bad))
+		TH_LOG("a mapped page did not show the BAR");
+	EXPECT_EQ(0UL, atomic_load(&r->map_errs));
+}
+
+/*
  * The importer's loop for @seconds: MAP, one DMA read, UNMAP. MAP and DMA
  * may fail with ENODEV (revoked meanwhile); anything else is a failure.
  * Returns 0 and the counts, or the first unexpected -errno.
@@ -323,15 +439,17 @@ static void race_run(struct __test_metadata *_metadata, struct race_env *e,
 
 /*
  * VFIO_DEVICE_RESET racing PCI_COMMAND writes: a reset's end must never
- * restore exports while another thread has memory decoding off.
+ * restore exports while another thread has memory decoding off. CPU
+ * faults through a mapping of the buffer race both.
  */
 TEST_F(race, reset_against_memory_toggle)
 {
-	void *(*fns[])(void *) = { race_reset, race_toggle };
+	void *(*fns[])(void *) = { race_reset, race_toggle, race_fault };
 
-	race_run(_metadata, &self->e, fns, 2);
+	race_run(_metadata, &self->e, fns, 3);
 	EXPECT_LT(0UL, atomic_load(&self->e.r.resets));
 	EXPECT_LT(0UL, atomic_load(&self->e.r.cmd_writes));
+	race_fault_check(_metadata, &self->e.r);
 }
 
 /*
