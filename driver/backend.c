@@ -49,7 +49,7 @@ static void vpd_nvme_read_cmb(struct vpd_device *vd)
 
 	lockdep_assert_held(&ctx->lock);
 
-	if (!vd->bars[0].len || vd->bars[0].len < VPD_NVME_REGS_LEN)
+	if (!vd->bars[0].mem || vd->bars[0].len < VPD_NVME_REGS_LEN)
 		return;
 	regs = pci_iomap_range(pdev, 0, 0, VPD_NVME_REGS_LEN);
 	if (!regs)

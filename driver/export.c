@@ -2,19 +2,29 @@
 /*
  * VFIO_DEVICE_FEATURE_DMA_BUF: validate a request and export the ranges.
  *
- * Errnos follow upstream (Linux 6.19+):
- *   flags != 0, nr_ranges == 0, argsz too small           -EINVAL
- *   region_index not a BAR                                 -ENODEV
- *   BAR not memory, empty or not mmap-able                 -EINVAL
- *   range length 0 or offset/length not page aligned       -EINVAL
- *   offset + length overflows                              -EOVERFLOW
- *   range end beyond the BAR                               -EINVAL
- *   total length overflows size_t                          -EINVAL
- *   open_flags other than O_CLOEXEC / O_ACCMODE bits       -EINVAL
- * Our additions: nr_ranges > VPD_MAX_RANGES -> -EINVAL; an NVMe CMB BAR
- * only exports ranges inside the CMB window -> -EINVAL (backend.c).
+ * Errnos and their order follow upstream (Linux 7.2, vfio_pci_dmabuf.c,
+ * vfio_pci_core_feature_dma_buf()); the first that applies wins:
+ *   PROBE/GET/SET flags, argsz < header (vfio_check_feature())  -EINVAL
+ *   header unreadable                                          -EFAULT
+ *   nr_ranges == 0 or flags != 0                               -EINVAL
+ *   region_index not a BAR (>= ROM)                            -ENODEV
+ *   BAR empty, or its region not reserved by vfio-pci          -ENODEV
+ *   nr_ranges > VPD_MAX_RANGES (upstream: kmalloc fails)        -ENOMEM
+ *   ranges unreadable                                          -EFAULT
+ *   then vpd_ranges_check() (logic.c):
+ *   a range empty or not page aligned, total >= 2^63           -EINVAL
+ *   BAR not a memory BAR (I/O port)                            -EINVAL
+ *   BAR start + offset + length wraps                          -EOVERFLOW
+ *   a range ending beyond the BAR                              -EINVAL
+ * argsz is not checked against nr_ranges (upstream reads the ranges
+ * wherever nr_ranges puts them), and open_flags are not checked either:
+ * the file gets the O_ACCMODE and O_NONBLOCK bits, the fd O_CLOEXEC, the
+ * rest is ignored.
+ * Ours only: an NVMe CMB BAR only exports ranges inside the CMB window ->
+ * -EINVAL (backend.c).
  */
 #include <linux/fcntl.h>
+#include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -35,7 +45,7 @@ static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
 	u64 off, len;
 	int ret;
 
-	ret = vpd_ranges_check(r, nr, bar_len, total, &f);
+	ret = vpd_ranges_check(r, nr, &vd->bars[bar], total, &f);
 	if (!ret)
 		return 0;
 	off = nr ? r[f.index].offset : 0;
@@ -46,7 +56,7 @@ static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
 			   f.index, off, len);
 		break;
 	case VPD_RANGE_OVERFLOW:
-		vpd_refuse(vd, "range %u (%#llx+%#llx) overflows\n",
+		vpd_refuse(vd, "range %u (%#llx+%#llx) overflows the physical address\n",
 			   f.index, off, len);
 		break;
 	case VPD_RANGE_BEYOND_BAR:
@@ -54,7 +64,11 @@ static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
 			   f.index, off, len, bar, bar_len);
 		break;
 	case VPD_RANGE_TOTAL:
-		vpd_refuse(vd, "total length overflows\n");
+		vpd_refuse(vd, "total length reaches 2^63 (range %u)\n",
+			   f.index);
+		break;
+	case VPD_RANGE_NOT_MEM:
+		vpd_refuse(vd, "BAR%u is not a memory BAR\n", bar);
 		break;
 	default:
 		vpd_refuse(vd, "no ranges\n");
@@ -66,7 +80,7 @@ static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
 /*
  * Every allocation made for one export (the export, its ranges, the copy of
  * the user's ranges) is charged to the caller's memory cgroup: a user may
- * keep many exports of up to VPD_MAX_RANGES ranges (1.5 MiB each) alive.
+ * keep many exports of up to VPD_MAX_RANGES ranges (8 MiB each) alive.
  */
 static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 					   const struct vfio_region_dma_range *r,
@@ -121,7 +135,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	struct vpd_ctx *ctx = vd->ctx;
 	struct vpd_export *exp;
 	struct dma_buf *dmabuf;
-	size_t need, size;
+	size_t size;
 	u32 bar;
 	int ret, fd;
 
@@ -138,41 +152,44 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 			   get.nr_ranges);
 		return -EINVAL;
 	}
-	if (get.nr_ranges > VPD_MAX_RANGES) {
-		vpd_refuse(vd, "nr_ranges %u above %u\n", get.nr_ranges,
-			   VPD_MAX_RANGES);
-		return -EINVAL;
-	}
-	need = struct_size(&get, dma_ranges, get.nr_ranges);
-	if (argsz < need) {
-		vpd_refuse(vd, "argsz %zu too small for %u ranges\n", argsz,
-			   get.nr_ranges);
-		return -EINVAL;
-	}
 	if (get.region_index >= VFIO_PCI_ROM_REGION_INDEX) {
 		vpd_refuse(vd, "region %u is not a BAR\n", get.region_index);
 		return -ENODEV;
 	}
-	if (get.open_flags & ~(O_CLOEXEC | O_ACCMODE)) {
-		vpd_refuse(vd, "open_flags %#x not supported\n",
-			   get.open_flags);
-		return -EINVAL;
+	bar = array_index_nospec(get.region_index, PCI_STD_NUM_BARS);
+	/* Upstream: vfio_pci_core_get_iomap() fails for both. */
+	if (!vd->bars[bar].len) {
+		vpd_refuse(vd, "BAR%u is empty\n", bar);
+		return -ENODEV;
+	}
+	if (!vd->bars[bar].reserved) {
+		vpd_refuse(vd, "BAR%u region not reserved by vfio-pci\n", bar);
+		return -ENODEV;
+	}
+	/*
+	 * Upstream's limit and errno: memdup_array_user() cannot kmalloc()
+	 * more (VPD_MAX_RANGES).  Checked before reading any range, as there.
+	 */
+	if (get.nr_ranges > VPD_MAX_RANGES) {
+		vpd_refuse(vd, "nr_ranges %u above %u\n", get.nr_ranges,
+			   VPD_MAX_RANGES);
+		return -ENOMEM;
 	}
 
-	bar = get.region_index;
-	if (!vd->bars[bar].mem || !vd->bars[bar].len ||
-	    !vd->core.bar_mmap_supported[bar]) {
-		vpd_refuse(vd, "BAR%u is not an mmap-able memory BAR\n", bar);
-		return -EINVAL;
-	}
-
-	/* Not vmemdup_user(): its allocation is not charged to the memcg. */
+	/*
+	 * Not vmemdup_user(): its allocation is not charged to the memcg.
+	 * The ranges are read from where nr_ranges puts them, whatever argsz
+	 * says: upstream does the same, and copy_from_user() keeps it safe.
+	 */
 	ranges = kvmalloc_array(get.nr_ranges, sizeof(*ranges),
 				GFP_KERNEL_ACCOUNT);
-	if (!ranges)
+	if (!ranges) {
+		vpd_refuse(vd, "no memory for %u ranges\n", get.nr_ranges);
 		return -ENOMEM;
+	}
 	if (copy_from_user(ranges, arg->dma_ranges,
 			   array_size(get.nr_ranges, sizeof(*ranges)))) {
+		vpd_refuse(vd, "%u ranges not readable\n", get.nr_ranges);
 		ret = -EFAULT;
 		goto out_ranges;
 	}
@@ -187,11 +204,20 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 		goto out_ranges;
 	}
 
-	exp_info.exp_name = VPD_NAME;
-	exp_info.owner = THIS_MODULE;
+	/*
+	 * DEFINE_DMA_BUF_EXPORT_INFO() names the exporter after the module,
+	 * KBUILD_MODNAME ("vfio_pci_dmabuf"), as upstream's is named after
+	 * its module ("vfio_pci_core"): that is what fdinfo and debugfs show.
+	 */
 	exp_info.ops = &vpd_dmabuf_ops;
 	exp_info.size = size;
-	exp_info.flags = get.open_flags;
+	/*
+	 * Any open_flags are accepted, as upstream: the file keeps only the
+	 * access mode and O_NONBLOCK (what 7.2's dma_buf_getfile() keeps;
+	 * masked here too so that no kernel we build for passes other bits,
+	 * e.g. FMODE_NONOTIFY's, into f_flags), the fd only O_CLOEXEC.
+	 */
+	exp_info.flags = get.open_flags & (O_ACCMODE | O_NONBLOCK);
 	exp_info.priv = exp;
 
 	dmabuf = dma_buf_export(&exp_info);
@@ -217,7 +243,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	if (ret)
 		goto out_put;
 
-	fd = dma_buf_fd(dmabuf, get.open_flags);
+	fd = dma_buf_fd(dmabuf, get.open_flags & O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
 		goto out_put;

@@ -372,14 +372,29 @@ static struct kunit_suite vpd_sg_suite = {
 
 /* --- export ranges -------------------------------------------------------- */
 
-#define BAR_LEN	0x1000000ULL	/* 16 MiB */
+#define BAR_LEN		0x1000000ULL		/* 16 MiB */
+#define BAR_PHYS	0xfe000000ULL		/* a typical 32-bit BAR */
+
+/* A memory BAR at @phys of @len bytes. */
+static struct vpd_bar vpd_test_mem_bar(phys_addr_t phys, u64 len)
+{
+	return (struct vpd_bar){ .phys = phys, .len = len, .mem = true };
+}
+
+static int vpd_test_check_bar(const struct vfio_region_dma_range *r, u32 nr,
+			      struct vpd_bar bar, size_t *total,
+			      struct vpd_range_fault *f)
+{
+	*total = 0x5a5a;
+	return vpd_ranges_check(r, nr, &bar, total, f);
+}
 
 static int vpd_test_check(const struct vfio_region_dma_range *r, u32 nr,
 			  u64 bar_len, size_t *total,
 			  struct vpd_range_fault *f)
 {
-	*total = 0x5a5a;
-	return vpd_ranges_check(r, nr, bar_len, total, f);
+	return vpd_test_check_bar(r, nr, vpd_test_mem_bar(BAR_PHYS, bar_len),
+				  total, f);
 }
 
 static void vpd_test_ranges_ok(struct kunit *test)
@@ -437,12 +452,24 @@ static void vpd_test_ranges_unaligned(struct kunit *test)
 	}
 }
 
-/* offset + length beyond 2^64: EOVERFLOW, even with a BAR "that large". */
+/*
+ * Contract (upstream 7.2, vfio_pci_core_fill_phys_vec()): EOVERFLOW when
+ * BAR start + offset, or that + length, wraps the physical address, even
+ * with a BAR "that large".
+ */
 static void vpd_test_ranges_overflow(struct kunit *test)
 {
 	const struct vfio_region_dma_range r[] = {
 		{ .offset = 0, .length = PG },
 		{ .offset = U64_MAX & ~(PG - 1), .length = PG },
+	};
+	/* offset + length fits 64 bits; BAR start + offset does not. */
+	const struct vfio_region_dma_range phys_wrap[] = {
+		{ .offset = (u64)-BAR_PHYS, .length = PG },
+	};
+	/* BAR start + offset fits; + length does not. */
+	const struct vfio_region_dma_range end_wrap[] = {
+		{ .offset = (u64)-BAR_PHYS - PG, .length = 2 * PG },
 	};
 	struct vpd_range_fault f;
 	size_t total;
@@ -451,6 +478,14 @@ static void vpd_test_ranges_overflow(struct kunit *test)
 			vpd_test_check(r, 2, U64_MAX, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
 	KUNIT_EXPECT_EQ(test, 1, f.index);
+	if (sizeof(phys_addr_t) < sizeof(u64))
+		kunit_skip(test, "32-bit phys_addr_t");
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW,
+			vpd_test_check(phys_wrap, 1, BAR_LEN, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW,
+			vpd_test_check(end_wrap, 1, BAR_LEN, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
 }
 
 static void vpd_test_ranges_beyond_bar(struct kunit *test)
@@ -476,24 +511,118 @@ static void vpd_test_ranges_beyond_bar(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 2, f.index);
 }
 
-/* The sum of the lengths must fit size_t: EINVAL (upstream's errno). */
+/*
+ * Contract (upstream 7.2, validate_dmabuf_input()): EINVAL when the sum of
+ * the lengths wraps size_t or reaches 2^63, whatever the BAR.
+ */
 static void vpd_test_ranges_total_overflow(struct kunit *test)
 {
 	const struct vfio_region_dma_range r[] = {
+		{ .offset = 0, .length = 1ULL << 62 },
+		{ .offset = 0, .length = (1ULL << 62) - PG },
+		{ .offset = 0, .length = PG },
 		{ .offset = 0, .length = 1ULL << 63 },
 		{ .offset = 0, .length = 1ULL << 63 },
 	};
+	/* A BAR as large as can be: only the total can be wrong. */
+	struct vpd_bar all = vpd_test_mem_bar(0, U64_MAX);
 	struct vpd_range_fault f;
 	size_t total;
 
 	if (sizeof(size_t) < sizeof(u64))
 		kunit_skip(test, "32-bit size_t: each range alone overflows");
-	KUNIT_EXPECT_EQ(test, 0, vpd_test_check(r, 1, 1ULL << 63, &total, &f));
-	KUNIT_EXPECT_EQ(test, (size_t)(1ULL << 63), total);
+	/* 2^63 - 4 KiB: the largest size there is. */
+	KUNIT_EXPECT_EQ(test, 0, vpd_test_check_bar(r, 2, all, &total, &f));
+	KUNIT_EXPECT_EQ(test, (size_t)((1ULL << 63) - PG), total);
+	/* Exactly 2^63. */
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check(r, 2, 1ULL << 63, &total, &f));
+			vpd_test_check_bar(r, 3, all, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
+	/* 2^63 in one range. */
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check_bar(&r[3], 1, all, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
+	/* Wraps size_t: the range that makes it wrap. */
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check_bar(&r[3], 2, all, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
 	KUNIT_EXPECT_EQ(test, 1, f.index);
+}
+
+/* Contract: an I/O port BAR is EINVAL, after the checks of the lengths. */
+static void vpd_test_ranges_not_mem(struct kunit *test)
+{
+	const struct vfio_region_dma_range ok[] = {
+		{ .offset = 0, .length = PG },
+	};
+	const struct vfio_region_dma_range unaligned[] = {
+		{ .offset = 0, .length = PG },
+		{ .offset = 0x800, .length = PG },
+	};
+	struct vpd_bar io = { .phys = 0xc000, .len = 0x100, .mem = false };
+	struct vpd_range_fault f;
+	size_t total;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check_bar(ok, 1, io, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_NOT_MEM, f.why);
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check_bar(unaligned, 2, io, &total, &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_UNALIGNED, f.why);
+	KUNIT_EXPECT_EQ(test, 1, f.index);
+}
+
+/*
+ * Contract: upstream's order.  Every range's length and alignment, and the
+ * total, are checked before any range is placed in the BAR; then the
+ * ranges are placed in order, the first fault winning.
+ */
+static void vpd_test_ranges_order(struct kunit *test)
+{
+	/* Overflowing range first, unaligned one second: EINVAL. */
+	const struct vfio_region_dma_range wrap_then_unaligned[] = {
+		{ .offset = U64_MAX & ~(PG - 1), .length = 2 * PG },
+		{ .offset = 0x800, .length = PG },
+	};
+	/* Overflowing range, and a total of 2^63 or more: EINVAL. */
+	const struct vfio_region_dma_range wrap_and_huge[] = {
+		{ .offset = U64_MAX & ~(PG - 1), .length = 2 * PG },
+		{ .offset = 0, .length = 1ULL << 63 },
+	};
+	/* Beyond the BAR first, overflowing second: EINVAL. */
+	const struct vfio_region_dma_range beyond_then_wrap[] = {
+		{ .offset = BAR_LEN, .length = PG },
+		{ .offset = U64_MAX & ~(PG - 1), .length = 2 * PG },
+	};
+	/* Overflowing first, beyond the BAR second: EOVERFLOW. */
+	const struct vfio_region_dma_range wrap_then_beyond[] = {
+		{ .offset = U64_MAX & ~(PG - 1), .length = 2 * PG },
+		{ .offset = BAR_LEN, .length = PG },
+	};
+	struct vpd_range_fault f;
+	size_t total;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check(wrap_then_unaligned, 2, BAR_LEN, &total,
+				       &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_UNALIGNED, f.why);
+	KUNIT_EXPECT_EQ(test, 1, f.index);
+	if (sizeof(size_t) == sizeof(u64)) {
+		KUNIT_EXPECT_EQ(test, -EINVAL,
+				vpd_test_check(wrap_and_huge, 2, BAR_LEN,
+					       &total, &f));
+		KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
+	}
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vpd_test_check(beyond_then_wrap, 2, BAR_LEN, &total,
+				       &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_BEYOND_BAR, f.why);
+	KUNIT_EXPECT_EQ(test, 0, f.index);
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW,
+			vpd_test_check(wrap_then_beyond, 2, BAR_LEN, &total,
+				       &f));
+	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
+	KUNIT_EXPECT_EQ(test, 0, f.index);
 }
 
 /*
@@ -523,13 +652,14 @@ static void vpd_test_ranges_find(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, vpd_ranges_find(r, 0, 0));
 }
 
-/* The largest export: 65536 one-page ranges, each found at both ends. */
+/* The largest export: 262144 one-page ranges, each found at both ends. */
 static void vpd_test_ranges_find_max(struct kunit *test)
 {
 	struct vpd_range *r;
 	u32 i, bad = 0;
 
-	r = kunit_kcalloc(test, VPD_MAX_RANGES, sizeof(*r), GFP_KERNEL);
+	/* 8 MiB: more than one kmalloc() holds, as in export.c. */
+	r = kvcalloc(VPD_MAX_RANGES, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	for (i = 0; i < VPD_MAX_RANGES; i++) {
 		r[i].len = PG;
@@ -545,6 +675,7 @@ static void vpd_test_ranges_find_max(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, VPD_MAX_RANGES,
 			vpd_ranges_find(r, VPD_MAX_RANGES,
 					(u64)VPD_MAX_RANGES * PG));
+	kvfree(r);
 }
 
 static struct kunit_case vpd_ranges_cases[] = {
@@ -554,6 +685,8 @@ static struct kunit_case vpd_ranges_cases[] = {
 	KUNIT_CASE(vpd_test_ranges_overflow),
 	KUNIT_CASE(vpd_test_ranges_beyond_bar),
 	KUNIT_CASE(vpd_test_ranges_total_overflow),
+	KUNIT_CASE(vpd_test_ranges_not_mem),
+	KUNIT_CASE(vpd_test_ranges_order),
 	KUNIT_CASE(vpd_test_ranges_find),
 	KUNIT_CASE(vpd_test_ranges_find_max),
 	{}

@@ -20,13 +20,25 @@
 #include "vpd.h"
 
 /*
- * Ranges of a VFIO_DEVICE_FEATURE_DMA_BUF request against a BAR of
- * @bar_len bytes, with upstream's errnos (see export.c).  The first bad
- * range is described in @fault.  On success *@total is the sum of the
- * lengths (the dma-buf size).
+ * Ranges of a VFIO_DEVICE_FEATURE_DMA_BUF request against @bar, with
+ * upstream's errnos in upstream's order (Linux 7.2, vfio_pci_dmabuf.c:
+ * validate_dmabuf_input(), then the provider lookup, then
+ * vfio_pci_core_fill_phys_vec()), so that a request with several faults
+ * fails as it would there:
+ *
+ *  1. every range: length 0, offset or length not page aligned: -EINVAL;
+ *     the running sum of the lengths overflows size_t: -EINVAL;
+ *  2. the sum has bit 63 set: -EINVAL (upstream: dma_iova_try_alloc()
+ *     uses that bit as a flag and would WARN on such a size);
+ *  3. the BAR is not a memory BAR: -EINVAL;
+ *  4. every range, in order: BAR start + offset or + length wraps the
+ *     physical address: -EOVERFLOW; ends beyond the BAR: -EINVAL.
+ *
+ * The first fault is described in @fault.  On success *@total is the sum
+ * of the lengths (the dma-buf size).
  */
 int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
-		     u64 bar_len, size_t *total,
+		     const struct vpd_bar *bar, size_t *total,
 		     struct vpd_range_fault *fault)
 {
 	size_t sum = 0;
@@ -39,25 +51,39 @@ int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
 		return -EINVAL;
 	}
 	for (i = 0; i < nr; i++) {
-		u64 end;
-
 		fault->index = i;
 		if (!r[i].length || !PAGE_ALIGNED(r[i].offset) ||
 		    !PAGE_ALIGNED(r[i].length)) {
 			fault->why = VPD_RANGE_UNALIGNED;
 			return -EINVAL;
 		}
-		if (check_add_overflow(r[i].offset, r[i].length, &end)) {
-			fault->why = VPD_RANGE_OVERFLOW;
-			return -EOVERFLOW;
-		}
-		if (end > bar_len) {
-			fault->why = VPD_RANGE_BEYOND_BAR;
-			return -EINVAL;
-		}
 		if (r[i].length > SIZE_MAX ||
 		    check_add_overflow(sum, (size_t)r[i].length, &sum)) {
 			fault->why = VPD_RANGE_TOTAL;
+			return -EINVAL;
+		}
+	}
+	fault->index = 0;
+	if ((u64)sum >= VPD_MAX_TOTAL) {
+		fault->why = VPD_RANGE_TOTAL;
+		return -EINVAL;
+	}
+	if (!bar->mem) {
+		fault->why = VPD_RANGE_NOT_MEM;
+		return -EINVAL;
+	}
+	for (i = 0; i < nr; i++) {
+		phys_addr_t start, end;
+
+		fault->index = i;
+		if (check_add_overflow(bar->phys, r[i].offset, &start) ||
+		    check_add_overflow(start, r[i].length, &end)) {
+			fault->why = VPD_RANGE_OVERFLOW;
+			return -EOVERFLOW;
+		}
+		/* end > start >= bar->phys: the difference is exact. */
+		if ((u64)(end - bar->phys) > bar->len) {
+			fault->why = VPD_RANGE_BEYOND_BAR;
 			return -EINVAL;
 		}
 	}

@@ -74,6 +74,7 @@ static int vpd_open_device(struct vfio_device *core_vdev)
 	if (ret)
 		return ret;
 	vfio_pci_core_finish_enable(&vd->core);
+	vpd_bars_reserve(vd);
 
 	/* Nothing else reaches the device before open returns. */
 	vpd_sync(vd, false);

@@ -3,9 +3,10 @@
  * Peer-to-peer topology: how (and whether) an importer device can reach a
  * BAR of the exporter.
  *
- * - Both devices below a common switch port (not a root port / host bridge)
- *   and no ACS redirect (RR, CR or EC enabled) on either path: the importer
- *   uses the PCI bus address, no IOMMU involved (VPD_MAP_BUS).
+ * - Both devices below a common upstream bridge (a switch port or a root
+ *   port), or one device, and no ACS redirect (RR, CR or EC enabled) on
+ *   either path: the importer uses the PCI bus address, no IOMMU involved
+ *   (VPD_MAP_BUS).  As upstream (7.2, calc_map_type_and_dist()).
  * - Otherwise the traffic goes up to the host bridge.  That only works on
  *   root complexes known to route peer-to-peer (the list below, AMD Zen and
  *   newer, any Google device) or named by the administrator in the
@@ -149,6 +150,17 @@ static const struct {
 	{ PCI_VENDOR_ID_INTEL, 0x2033, false },
 	{ PCI_VENDOR_ID_INTEL, 0x2020, false },
 	{ PCI_VENDOR_ID_INTEL, 0x09a2, false },
+	/* Added upstream after 6.12 (7.2's list): DSA, IAX/IAA and QAT. */
+	{ PCI_VENDOR_ID_INTEL, 0x0b25, false },	/* DSA SPR0 */
+	{ PCI_VENDOR_ID_INTEL, 0x0cfe, false },	/* IAX SPR0 */
+	{ PCI_VENDOR_ID_INTEL, 0x11fb, false },	/* DSA GNRD */
+	{ PCI_VENDOR_ID_INTEL, 0x1212, false },	/* DSA DMR */
+	{ PCI_VENDOR_ID_INTEL, 0x1216, false },	/* IAA DMR */
+	{ PCI_VENDOR_ID_INTEL, 0x4940, false },	/* QAT 4xxx */
+	{ PCI_VENDOR_ID_INTEL, 0x4942, false },	/* QAT 401xx */
+	{ PCI_VENDOR_ID_INTEL, 0x4944, false },	/* QAT 402xx */
+	{ PCI_VENDOR_ID_INTEL, 0x4946, false },	/* QAT 420xx */
+	{ PCI_VENDOR_ID_INTEL, 0x4948, false },	/* QAT 6xxx */
 };
 
 static bool vpd_cpu_routes_p2p(void)
@@ -287,15 +299,10 @@ static bool vpd_acs_redirect(struct pci_dev *pdev)
 	return ctrl & (PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC);
 }
 
-static bool vpd_is_root_port(struct pci_dev *pdev)
-{
-	return pci_is_pcie(pdev) &&
-	       pci_pcie_type(pdev) == PCI_EXP_TYPE_ROOT_PORT;
-}
-
 /*
- * First step, bus part: whether @imp reaches @exp below a common switch
- * port without ACS redirect (v->via_hb false: bus address) or only through
+ * First step, bus part: whether @imp reaches @exp below a common upstream
+ * bridge (any: a switch port, a root port, or the device itself) without
+ * ACS redirect (v->via_hb false: bus address) or only through
  * the host bridge(s).  The references we hold on both devices keep their
  * upstream bridges alive during the walk.
  */
@@ -313,10 +320,16 @@ static void vpd_p2p_walk(struct pci_dev *exp, struct pci_dev *imp,
 		}
 	}
 
-	/* No common port, or the only common one is a root port. */
-	if (!common || (common != exp && vpd_is_root_port(common)))
+	/*
+	 * No common bridge: through the host bridge.  A common root port
+	 * counts like any other bridge, as upstream: two functions below one
+	 * root port talk through it unless its ACS redirects them (which the
+	 * kernel enables on root ports whenever an IOMMU is in use).
+	 */
+	if (!common)
 		goto host_bridge;
 
+	/* ACS on the exporter's path up to and including the common bridge. */
 	for (a = exp; a; a = pci_upstream_bridge(a)) {
 		if (vpd_acs_redirect(a))
 			v->acs_redirect = true;
@@ -453,9 +466,9 @@ void vpd_p2p_log_refusal(struct pci_dev *exporter, struct device *importer,
 }
 
 /*
- * Record each memory BAR's physical window and the offset between CPU
- * physical and PCI bus addresses (non-zero on some non-x86 hosts).  The
- * resources cannot move while a driver is bound.
+ * Record each BAR's physical window and, for memory BARs, the offset
+ * between CPU physical and PCI bus addresses (non-zero on some non-x86
+ * hosts).  The resources cannot move while a driver is bound.
  */
 void vpd_bars_init(struct vpd_device *vd)
 {
@@ -467,8 +480,49 @@ void vpd_bars_init(struct vpd_device *vd)
 
 		bar->mem = pci_resource_flags(pdev, i) & IORESOURCE_MEM;
 		bar->phys = pci_resource_start(pdev, i);
-		bar->len = bar->mem ? pci_resource_len(pdev, i) : 0;
-		bar->bus_off = bar->len ?
+		bar->len = pci_resource_len(pdev, i);
+		bar->bus_off = bar->mem && bar->len ?
 			(u64)pci_bus_address(pdev, i) - (u64)bar->phys : 0;
+	}
+}
+
+/*
+ * At open, after vfio_pci_core_enable(): reserve and map every BAR the way
+ * vfio-pci does on first use, as upstream (7.2, vfio_pci_core_map_bars())
+ * does for all BARs at enable.  An export needs the region to be reserved
+ * by vfio-pci (upstream: -ENODEV otherwise), and only here, before the
+ * device fd reaches anyone, can we do it without racing vfio-pci's own
+ * unlocked "first use" mapping in its read/write and mmap paths.
+ * vfio_pci_core_disable() (close) unmaps and releases what is in barmap[].
+ */
+void vpd_bars_reserve(struct vpd_device *vd)
+{
+	struct pci_dev *pdev = vd->core.pdev;
+	unsigned int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct vpd_bar *bar = &vd->bars[i];
+		void __iomem *io;
+
+		bar->reserved = false;
+		if (!bar->len)
+			continue;
+		if (vd->core.barmap[i]) {
+			bar->reserved = true;
+			continue;
+		}
+		if (pci_request_selected_regions(pdev, 1 << i, "vfio")) {
+			pci_dbg(pdev, "BAR%u: region busy, not exportable\n", i);
+			continue;
+		}
+		io = pci_iomap(pdev, i, 0);
+		if (!io) {
+			pci_dbg(pdev, "BAR%u: cannot be mapped, not exportable\n",
+				i);
+			pci_release_selected_regions(pdev, 1 << i);
+			continue;
+		}
+		vd->core.barmap[i] = io;
+		bar->reserved = true;
 	}
 }

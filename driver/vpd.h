@@ -49,6 +49,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 #include <linux/wait.h>
@@ -59,8 +60,25 @@
 
 #define VPD_NAME	"vfio-pci-dmabuf"
 
-/* Upper bound on dma_ranges[] of one export (16 bytes each: 1 MiB). */
-#define VPD_MAX_RANGES	65536U
+/*
+ * Upper bound on dma_ranges[] of one export: as many as one kmalloc() can
+ * hold (KMALLOC_MAX_SIZE / 16 bytes; 262144 on x86-64 with 4 KiB pages).
+ * That is where upstream (7.2) stops, with -ENOMEM from
+ * memdup_array_user(); beyond it we answer -ENOMEM too.  Below it we never
+ * refuse what upstream accepts: our copies are kvmalloc()ed, so they need
+ * no high-order pages (upstream's kmalloc() may fail earlier when memory
+ * is fragmented).  At the bound an export holds 8 MiB of vpd_range, 4 MiB
+ * more while the user's array is copied, all charged to the caller's
+ * memory cgroup.
+ */
+#define VPD_MAX_RANGES \
+	((u32)(KMALLOC_MAX_SIZE / sizeof(struct vfio_region_dma_range)))
+
+/*
+ * A buffer's size must stay below 2^63: upstream refuses more with -EINVAL
+ * because dma_iova_try_alloc() takes bit 63 of a size as a flag.
+ */
+#define VPD_MAX_TOTAL	BIT_ULL(63)
 
 /*
  * Reasons why the BARs of a device must not be reached by importers.  The
@@ -177,9 +195,15 @@ struct vpd_ctx {
 struct vpd_bar {
 	/* Immutable after probe. */
 	phys_addr_t phys;		/* resource start (CPU physical) */
-	u64 len;			/* 0: unusable for export */
+	u64 len;			/* resource length, 0: no BAR */
 	u64 bus_off;			/* bus address - CPU physical address */
 	bool mem;			/* memory (not I/O port) BAR */
+	/*
+	 * Set at open (vpd_bars_reserve()), before the device fd reaches
+	 * the user; read by the export ioctl, which cannot run concurrently
+	 * with open or close.
+	 */
+	bool reserved;			/* vfio-pci holds the region */
 };
 
 struct vpd_backend;
@@ -265,9 +289,10 @@ enum vpd_range_why {
 	VPD_RANGE_OK = 0,
 	VPD_RANGE_NONE,		/* no range at all */
 	VPD_RANGE_UNALIGNED,	/* empty, or offset/length not page aligned */
-	VPD_RANGE_OVERFLOW,	/* offset + length wraps */
+	VPD_RANGE_OVERFLOW,	/* BAR start + offset + length wraps */
 	VPD_RANGE_BEYOND_BAR,	/* ends beyond the BAR */
-	VPD_RANGE_TOTAL,	/* sum of the lengths does not fit size_t */
+	VPD_RANGE_TOTAL,	/* sum of the lengths >= VPD_MAX_TOTAL */
+	VPD_RANGE_NOT_MEM,	/* the BAR is not a memory BAR */
 };
 
 struct vpd_range_fault {
@@ -276,7 +301,7 @@ struct vpd_range_fault {
 };
 
 int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
-		     u64 bar_len, size_t *total,
+		     const struct vpd_bar *bar, size_t *total,
 		     struct vpd_range_fault *fault);	/* logic.c */
 int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 			struct vfio_device_feature_dma_buf __user *arg,
@@ -293,6 +318,7 @@ void vpd_p2p_log_refusal(struct pci_dev *exporter, struct device *importer,
 void vpd_p2p_refresh(struct vpd_p2p_verdict *v);
 const char *vpd_map_type_name(enum vpd_map_type type);
 void vpd_bars_init(struct vpd_device *vd);
+void vpd_bars_reserve(struct vpd_device *vd);
 bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */
 
 /* sg.c */

@@ -453,11 +453,12 @@ const char *vfio_dmabuf_explain(enum vfio_dmabuf_op op, int err)
 		switch (err) {
 		case EINVAL:
 			return "range not page aligned, zero, or beyond the BAR, "
-			       "or the BAR is not an mmap-able memory BAR, or bad open flags; see dmesg";
+			       "or a total of 2^63 bytes or more, or an I/O port BAR; see dmesg";
 		case ENODEV:
-			return "region is not a BAR (ROM, config, VGA and device regions cannot be exported)";
+			return "region is not a BAR (ROM, config, VGA and device regions cannot be exported), "
+			       "or the BAR is empty or its region busy; see dmesg";
 		case EOVERFLOW:
-			return "offset + length of a range overflows, or too many ranges for one request";
+			return "offset + length of a range overflows the BAR's physical address";
 		case ENOTTY:
 			return "the device's driver does not serve VFIO_DEVICE_FEATURE_DMA_BUF; "
 			       "bind it to " VFIO_DMABUF_DRIVER;
@@ -465,7 +466,8 @@ const char *vfio_dmabuf_explain(enum vfio_dmabuf_op op, int err)
 		case ENFILE:
 			return "no file descriptor left for the dma-buf";
 		case ENOMEM:
-			return "out of memory";
+			return "out of memory, or more ranges than one request may hold "
+			       "(what one kmalloc() holds: 262144 on x86-64)";
 		}
 		break;
 	case VFIO_DMABUF_OP_OPEN:

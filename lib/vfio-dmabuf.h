@@ -107,7 +107,8 @@ int vfio_dmabuf_region(int device_fd, unsigned int region,
 int64_t vfio_dmabuf_size(int dmabuf_fd);
 
 /*
- * Exporter name from /proc/self/fdinfo ("vfio-pci-dmabuf" for ours).
+ * Exporter name from /proc/self/fdinfo: the exporting module's name,
+ * "vfio_pci_dmabuf" for ours ("vfio_pci_core" for upstream's).
  * -ENOENT not a dma-buf, -ERANGE @len too small.
  */
 int vfio_dmabuf_exp_name(int dmabuf_fd, char *buf, size_t len);

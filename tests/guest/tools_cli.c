@@ -117,7 +117,7 @@ TEST(export_prints_fd_size_and_exporter)
 			       "--range", "0:64K", "--range", "1M:4096", NULL))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "size: 69632\n")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "exp_name: vfio-pci-dmabuf\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "exp_name: vfio_pci_dmabuf\n")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "fd: ")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "range: 0x100000:0x1000")) TH_LOG("%s", out);
 }
@@ -132,7 +132,7 @@ TEST(export_exec_hands_the_fd_over)
 			       "echo size=$VFIO_DMABUF_SIZE; cat /proc/self/fdinfo/$VFIO_DMABUF_FD",
 			       NULL)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "size=8192")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "exp_name:\tvfio-pci-dmabuf")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "exp_name:\tvfio_pci_dmabuf")) TH_LOG("%s", out);
 	/* --exec returns the command's status */
 	EXPECT_EQ(3, tools_cli(out, sizeof(out), "export", bdf, "--region", "2",
 			       "--range", "0:4K", "--exec", "exit 3", NULL));
@@ -192,7 +192,7 @@ TEST(library_export_and_cli_info_agree)
 	ASSERT_LE(0, fd) TH_LOG("export: %s", vfio_dmabuf_errname(fd));
 	EXPECT_EQ(0x4000, vfio_dmabuf_size(fd));
 	ASSERT_EQ(0, vfio_dmabuf_exp_name(fd, name, sizeof(name)));
-	EXPECT_STREQ("vfio-pci-dmabuf", name);
+	EXPECT_STREQ("vfio_pci_dmabuf", name);
 	EXPECT_EQ(-ERANGE, vfio_dmabuf_exp_name(fd, name, 4));
 
 	/* The group is ours now: the CLI cannot open it, and says why. */

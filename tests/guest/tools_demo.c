@@ -290,7 +290,7 @@ static bool step_export(struct demo *d)
 	    (long long)vfio_dmabuf_size(d->dmabuf), name);
 	show_debugfs(d->bdf);
 	return vfio_dmabuf_size(d->dmabuf) == EXPORT_LEN &&
-	       !strcmp(name, "vfio-pci-dmabuf");
+	       !strcmp(name, "vfio_pci_dmabuf");
 }
 
 static bool step_dma_from(struct demo *d, const uint8_t *pattern)
