@@ -15,7 +15,16 @@ all: deps
 deps:
 	scripts/deps $(KVER)
 
-# Boot Debian's kernel in the QEMU bench and show what the guest sees.
+# The example programs, built the way a user builds them: against the
+# library installed into a prefix (here build/prefix) and found with
+# pkg-config. build/nvme-cmb/nvme-cmb: docs/nvme-cmb.md.
+examples:
+	$(MAKE) -C lib O=$(CURDIR)/build/lib PREFIX=$(CURDIR)/build/prefix install
+	PKG_CONFIG_PATH=$(CURDIR)/build/prefix/lib/pkgconfig \
+		$(MAKE) -C examples/nvme-cmb O=$(CURDIR)/build/nvme-cmb
+
+# Boot Debian's kernel in the QEMU bench and show what the guest sees: the
+# ivshmem story, then the NVMe CMB story (examples/nvme-cmb).
 demo: deps
 	KVER=$(KVER) vm/demo
 
@@ -43,9 +52,9 @@ clean:
 	-$(MAKE) -C tests/importer KDIR=$(KDIR) clean
 	-$(MAKE) -C lib clean
 	-$(MAKE) -C tools clean
-	rm -rf results tests/guest/bin
+	rm -rf results tests/guest/bin build
 
 distclean: clean
 	rm -rf .cache
 
-.PHONY: all deps demo check stress stress-bench clean distclean
+.PHONY: all deps examples demo check stress stress-bench clean distclean

@@ -126,7 +126,5 @@ int main(void)
 	ret = flow_bench(&out, &cfg);
 	printf("%sok %d - nvme_cmb.throughput\n", ret ? "not " : "", ++n);
 	fails += ret != 0;
-	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n",
-	       n - fails, fails);
 	return fails ? 1 : 0;
 }
