@@ -43,7 +43,7 @@ stress-bench: deps
 		$(if $(filter 1,$(LOAD)),--load)
 
 # The race tests (plan 35-race) for two minutes each instead of ten
-# seconds, on both kernels.
+# seconds, and the fuzzer for a million operations, on both kernels.
 stress: deps
 	KVER=$(KVER) PLAN=vm/stress.d/race DETECTORS=0 vm/check
 
