@@ -24,7 +24,7 @@
 
 #include <linux/vfio.h>
 
-#include "dmabuf_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define NVME_REG_CMBLOC	0x38

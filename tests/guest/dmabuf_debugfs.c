@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dmabuf_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define MAX_RANGES	65536U

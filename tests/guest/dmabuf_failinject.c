@@ -31,7 +31,7 @@
 
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -123,7 +123,7 @@ FIXTURE_SETUP(inject)
 	ASSERT_LE(0, self->nth);
 	/* No page fault, hence no page allocation, while a count is armed. */
 	ASSERT_EQ(0, mlockall(MCL_CURRENT | MCL_FUTURE));
-	rv_fill(self->pattern, sizeof(self->pattern), 0x5eed);
+	pattern_fill(self->pattern, sizeof(self->pattern), 0x5eed);
 	self->dmabufs = rv_dmabuf_count();
 	ASSERT_LE(0, self->dmabufs);
 }
@@ -158,13 +158,13 @@ static int nothing_left(struct __test_metadata *_metadata,
 static void check_usable(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(inject) *self, int buf)
 {
-	ASSERT_EQ(0, rv_imp_attach(self->imp, buf, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	ASSERT_EQ(0, rv_imp_dma(self->imp, 4096, self->pattern,
+	ASSERT_EQ(0, edu_attach(self->imp, buf, 0));
+	ASSERT_EQ(0, edu_map(self->imp));
+	ASSERT_EQ(0, edu_dma(self->imp, 4096, self->pattern,
 				sizeof(self->pattern), EDU_IMP_DIR_TO_DMABUF));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, 4096, self->pattern,
 				     sizeof(self->pattern)));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, edu_detach(self->imp));
 }
 
 /* Export of 64 single-page ranges, in reverse order: each a range array. */
@@ -249,17 +249,16 @@ TEST_F(inject, attach)
 	ASSERT_LE(0, buf);
 	for (n = 1; fired && n < MAX_NTH; n++) {
 		ASSERT_EQ(0, nth_arm(self->nth, n));
-		ret = rv_imp_attach(self->imp, buf, 0);
+		ret = edu_attach(self->imp, buf, 0);
 		fired = nth_disarm(self->nth);
 		EXPECT_CLEAN(ret, n, "attach");
-		ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+		ASSERT_EQ(0, edu_info(self->imp, &info));
 		EXPECT_EQ(ret == 0, info.attached);
 		if (ret) {
 			failed++;
 			check_usable(_metadata, self, buf);
 		} else {
-			ASSERT_EQ(0, rv_imp_ioctl(self->imp,
-						  EDU_IMP_IOC_DETACH));
+			ASSERT_EQ(0, edu_detach(self->imp));
 		}
 	}
 	ASSERT_LT(n, MAX_NTH);
@@ -280,31 +279,31 @@ TEST_F(inject, map)
 
 	buf = export_many(self->d.v.device, 64);
 	ASSERT_LE(0, buf);
-	ASSERT_EQ(0, rv_imp_attach(self->imp, buf, 0));
+	ASSERT_EQ(0, edu_attach(self->imp, buf, 0));
 	for (n = 1; fired && n < MAX_NTH; n++) {
 		ASSERT_EQ(0, nth_arm(self->nth, n));
-		ret = rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP);
+		ret = edu_map(self->imp);
 		fired = nth_disarm(self->nth);
 		EXPECT_CLEAN(ret, n, "map");
-		ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+		ASSERT_EQ(0, edu_info(self->imp, &info));
 		EXPECT_EQ(ret == 0, info.mapped);
 		if (ret) {
 			failed++;
-			ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+			ASSERT_EQ(0, edu_map(self->imp));
 		}
-		ASSERT_EQ(0, rv_imp_dma(self->imp, 0, self->pattern,
+		ASSERT_EQ(0, edu_dma(self->imp, 0, self->pattern,
 					sizeof(self->pattern),
 					EDU_IMP_DIR_TO_DMABUF));
 		EXPECT_EQ(0, rv_imp_read_cmp(self->imp, 0, self->pattern,
 					     sizeof(self->pattern)));
-		ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_UNMAP));
+		ASSERT_EQ(0, edu_unmap(self->imp));
 	}
 	ASSERT_LT(n, MAX_NTH);
 	EXPECT_EQ(0, ret);
 	EXPECT_LT(0, failed);
 	ksft_print_msg("map: %u allocation points, %u failed runs\n", n - 2,
 		       failed);
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, edu_detach(self->imp));
 	close(buf);
 	nothing_left(_metadata, self);
 }
@@ -325,12 +324,12 @@ TEST_F(inject, revoke_and_restore_by_memory_bit)
 
 	buf = rv_export(self->d.v.device, BAR, 0, BUF_LEN);
 	ASSERT_LE(0, buf);
-	ASSERT_EQ(0, rv_imp_attach(self->imp, buf, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_attach(self->imp, buf, 0));
+	ASSERT_EQ(0, edu_map(self->imp));
 
 	for (n = 1; (fired[0] || fired[1]) && n < MAX_NTH; n++) {
 		for (on = 0; on < 2; on++) {
-			ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+			ASSERT_EQ(0, edu_info(self->imp, &info));
 			notified = info.move_notify_count;
 			ASSERT_EQ(0, nth_arm(self->nth, n));
 			ret = rv_set_memory(&self->d, on);
@@ -343,23 +342,22 @@ TEST_F(inject, revoke_and_restore_by_memory_bit)
 				EXPECT_NE(0, ret);
 				ASSERT_EQ(0, rv_set_memory(&self->d, on));
 			}
-			ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+			ASSERT_EQ(0, edu_info(self->imp, &info));
 			EXPECT_EQ(notified + 1, info.move_notify_count)
 				TH_LOG("%s, allocation %u failed",
 				       on ? "restore" : "revoke", n);
 			if (!on) {
 				/* Revoked: no mapping, no DMA. */
 				EXPECT_EQ(-ENODEV,
-					  rv_imp_ioctl(self->imp,
-						       EDU_IMP_IOC_MAP));
+					  edu_map(self->imp));
 				EXPECT_EQ(-ENODEV,
 					  rv_imp_read_cmp(self->imp, 0,
 							  self->pattern, 16));
 			}
 		}
 		/* Restored: maps again and the DMA lands. */
-		ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-		ASSERT_EQ(0, rv_imp_dma(self->imp, 0, self->pattern,
+		ASSERT_EQ(0, edu_map(self->imp));
+		ASSERT_EQ(0, edu_dma(self->imp, 0, self->pattern,
 					sizeof(self->pattern),
 					EDU_IMP_DIR_TO_DMABUF));
 		EXPECT_EQ(0, rv_imp_read_cmp(self->imp, 0, self->pattern,
@@ -368,7 +366,7 @@ TEST_F(inject, revoke_and_restore_by_memory_bit)
 	ASSERT_LT(n, MAX_NTH);
 	/* Today the path allocates nothing: the loop then ran once. */
 	ksft_print_msg("memory bit: %u allocation points\n", n - 2);
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, edu_detach(self->imp));
 	close(buf);
 	nothing_left(_metadata, self);
 }
@@ -391,21 +389,21 @@ TEST_F(inject, close_device_and_buffer)
 		/* The fixture opened the device; later rounds reopen it. */
 		buf = rv_export(self->d.v.device, BAR, 0, BUF_LEN);
 		ASSERT_LE(0, buf);
-		ASSERT_EQ(0, rv_imp_attach(self->imp, buf, 0));
-		ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+		ASSERT_EQ(0, edu_attach(self->imp, buf, 0));
+		ASSERT_EQ(0, edu_map(self->imp));
 
 		ASSERT_EQ(0, nth_arm(self->nth, n));
 		close(self->d.v.device);
 		fired = nth_disarm(self->nth);
 		self->d.v.device = -1;
 		rv_dev_close(&self->d);
-		ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+		ASSERT_EQ(0, edu_info(self->imp, &info));
 		EXPECT_EQ(1, info.move_notify_count)
 			TH_LOG("device close, allocation %u failed", n);
-		EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+		EXPECT_EQ(-ENODEV, edu_map(self->imp));
 
 		/* The buffer's release, with the same failure in it. */
-		ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+		ASSERT_EQ(0, edu_detach(self->imp));
 		ASSERT_EQ(0, nth_arm(self->nth, n));
 		close(buf);
 		fired |= nth_disarm(self->nth);

@@ -35,7 +35,7 @@
 
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -387,14 +387,14 @@ static void child_body(struct fz *f, unsigned int iters)
 		buf = export_req(f->d.v.device, BAR, O_RDWR, 0, r, nr, nr, 0);
 		if (buf < 0 || imp < 0)
 			continue;
-		if (!rv_imp_attach(imp, buf, 0) &&
-		    !rv_imp_ioctl(imp, EDU_IMP_IOC_MAP) && !(i & 3))
-			rv_imp_dma(imp, 0, data, sizeof(data),
+		if (!edu_attach(imp, buf, 0) &&
+		    !edu_map(imp) && !(i & 3))
+			edu_dma(imp, 0, data, sizeof(data),
 				   EDU_IMP_DIR_FROM_DMABUF);
 		if (i & 1)
 			close(buf);
 		else
-			rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH);
+			edu_detach(imp);
 	}
 	_exit(0);
 }
@@ -534,7 +534,7 @@ static int do_op(struct fz *f, enum fz_op op)
 		if (s < 0)
 			return 0;
 		o = f->slot_obj[s];
-		ret = rv_imp_attach(im->fd, f->slot_fd[s], no_p2p ?
+		ret = edu_attach(im->fd, f->slot_fd[s], no_p2p ?
 				    EDU_IMP_ATTACH_DYNAMIC |
 				    EDU_IMP_ATTACH_NO_P2P : 0);
 		fz_note(f, "attach imp %d obj %d%s -> %d",
@@ -557,7 +557,7 @@ static int do_op(struct fz *f, enum fz_op op)
 	case OP_MAP: {
 		struct fz_imp *im = &f->imp[fz_below(f, NIMP)];
 
-		ret = rv_imp_ioctl(im->fd, EDU_IMP_IOC_MAP);
+		ret = edu_map(im->fd);
 		fz_note(f, "map imp %d -> %d", (int)(im - f->imp), ret);
 		if (im->obj < 0)
 			CHECK(ret == -ENODEV, "map unattached: %d", ret);
@@ -574,7 +574,7 @@ static int do_op(struct fz *f, enum fz_op op)
 	case OP_UNMAP: {
 		struct fz_imp *im = &f->imp[fz_below(f, NIMP)];
 
-		ret = rv_imp_ioctl(im->fd, EDU_IMP_IOC_UNMAP);
+		ret = edu_unmap(im->fd);
 		CHECK(ret == (im->obj < 0 ? -ENODEV : 0), "unmap: %d", ret);
 		im->mapped = false;
 		return 0;
@@ -582,7 +582,7 @@ static int do_op(struct fz *f, enum fz_op op)
 	case OP_DETACH: {
 		struct fz_imp *im = &f->imp[fz_below(f, NIMP)];
 
-		ret = rv_imp_ioctl(im->fd, EDU_IMP_IOC_DETACH);
+		ret = edu_detach(im->fd);
 		fz_note(f, "detach imp %d -> %d", (int)(im - f->imp), ret);
 		CHECK(ret == (im->obj < 0 ? -ENOENT : 0), "detach: %d", ret);
 		o = im->obj;
@@ -597,7 +597,7 @@ static int do_op(struct fz *f, enum fz_op op)
 
 		for (i = 0; i < DMA_LEN; i++)
 			data[i] = (uint8_t)fz_rand(f);
-		ret = rv_imp_dma(im->fd, 0, data, DMA_LEN,
+		ret = edu_dma(im->fd, 0, data, DMA_LEN,
 				 EDU_IMP_DIR_TO_DMABUF);
 		fz_note(f, "dma imp %d -> %d", (int)(im - f->imp), ret);
 		if (im->obj < 0 || !im->mapped) {
@@ -747,7 +747,7 @@ static int check_importers(struct fz *f)
 	int i;
 
 	for (i = 0; i < NIMP; i++) {
-		if (rv_imp_info(f->imp[i].fd, &info))
+		if (edu_info(f->imp[i].fd, &info))
 			return -1;
 		if (info.attached != (f->imp[i].obj >= 0) ||
 		    info.mapped != f->imp[i].mapped) {

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dmabuf_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define KUNIT_MODULE	"vfio_pci_dmabuf_kunit"

@@ -15,7 +15,7 @@
 
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -53,9 +53,9 @@ TEST(export_map_cycles_leave_no_trace)
 	/* Warm the caches once so first-use allocations do not count. */
 	buf = rv_export(d.v.device, BAR, 0, 1u << 20);
 	ASSERT_LE(0, buf);
-	ASSERT_EQ(0, rv_imp_attach(imp, buf, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
-	ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, edu_attach(imp, buf, 0));
+	ASSERT_EQ(0, edu_map(imp));
+	ASSERT_EQ(0, edu_detach(imp));
 	/* The counter sees our buffers (baseline + 1 while it is open). */
 	n0 = rv_dmabuf_count();
 	ASSERT_LE(1, n0);
@@ -73,10 +73,10 @@ TEST(export_map_cycles_leave_no_trace)
 		buf = rv_export(d.v.device, BAR, (i % 16) * 4096ull,
 				(1 + i % 4) * 4096ull);
 		ASSERT_LE(0, buf) TH_LOG("cycle %d: export %d", i, buf);
-		ASSERT_EQ(0, rv_imp_attach(imp, buf, 0)) TH_LOG("cycle %d", i);
-		ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
-		ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_UNMAP));
-		ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH));
+		ASSERT_EQ(0, edu_attach(imp, buf, 0)) TH_LOG("cycle %d", i);
+		ASSERT_EQ(0, edu_map(imp));
+		ASSERT_EQ(0, edu_unmap(imp));
+		ASSERT_EQ(0, edu_detach(imp));
 		ASSERT_EQ(0, close(buf));
 	}
 	dt = rv_now_ns() - t0;
@@ -119,10 +119,10 @@ TEST(close_with_live_exports_cycles_leave_no_trace)
 		ASSERT_LE(0, buf);
 		imp = rv_imp_open();
 		ASSERT_LE(0, imp);
-		ASSERT_EQ(0, rv_imp_attach(imp, buf, 0));
-		ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
+		ASSERT_EQ(0, edu_attach(imp, buf, 0));
+		ASSERT_EQ(0, edu_map(imp));
 		rv_dev_close(&d);
-		ASSERT_EQ(0, rv_imp_info(imp, &info));
+		ASSERT_EQ(0, edu_info(imp, &info));
 		ASSERT_EQ(1, info.move_notify_count);
 		/* Importer first on odd cycles, buffer first on even ones. */
 		if (i & 1) {
@@ -167,21 +167,21 @@ TEST(modules_unload_after_fds_close)
 	ASSERT_LE(0, buf);
 	imp = rv_imp_open();
 	ASSERT_LE(0, imp);
-	ASSERT_EQ(0, rv_imp_attach(imp, buf, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_attach(imp, buf, 0));
+	ASSERT_EQ(0, edu_map(imp));
 	rv_dev_close(&d);
 
-	EXPECT_NE(0, bench_rmmod(RV_MODULE));
-	EXPECT_NE(0, bench_rmmod(RV_IMP_MODULE));
+	EXPECT_NE(0, bench_rmmod(VPD_MODULE));
+	EXPECT_NE(0, bench_rmmod(EDU_IMP_DRIVER));
 	close(imp);
-	EXPECT_NE(0, bench_rmmod(RV_MODULE));
+	EXPECT_NE(0, bench_rmmod(VPD_MODULE));
 	close(buf);
 	settle();
 
-	EXPECT_EQ(0, bench_rmmod(RV_IMP_MODULE));
-	EXPECT_EQ(0, bench_rmmod(RV_MODULE));
+	EXPECT_EQ(0, bench_rmmod(EDU_IMP_DRIVER));
+	EXPECT_EQ(0, bench_rmmod(VPD_MODULE));
 	EXPECT_FALSE(module_loaded("edu_importer"));
-	EXPECT_FALSE(module_loaded(RV_MODULE));
+	EXPECT_FALSE(module_loaded(VPD_MODULE));
 }
 
 TEST_HARNESS_MAIN

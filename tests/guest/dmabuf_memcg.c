@@ -27,7 +27,7 @@
 
 #include <linux/vfio.h>
 
-#include "dmabuf_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define CG_ROOT		"/sys/fs/cgroup"

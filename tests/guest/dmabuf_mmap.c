@@ -35,7 +35,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -320,7 +320,7 @@ FIXTURE_SETUP(mm)
 	self->bar = bench_vfio_mmap_region(self->d.v.device, BAR,
 					   &self->bar_size);
 	ASSERT_NE(MAP_FAILED, self->bar);
-	rv_fill(self->pattern, PAT_LEN, getpid());
+	pattern_fill(self->pattern, PAT_LEN, getpid());
 	memcpy(self->bar + PAT_OFF, self->pattern, PAT_LEN);
 }
 
@@ -375,7 +375,7 @@ TEST_F(mm, layout_follows_ranges)
 	self->map = mm_map(self->buf, 4 * PG, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap: %s", strerror(errno));
 
-	rv_fill(pat, sizeof(pat), 14);
+	pattern_fill(pat, sizeof(pat), 14);
 	ASSERT_EQ(0, mm_copy(self->map, pat, sizeof(pat)));
 
 	/* The VFIO region: each buffer page at its range's BAR offset. */
@@ -393,8 +393,8 @@ TEST_F(mm, layout_follows_ranges)
 	 */
 	imp = rv_imp_open();
 	ASSERT_LE(0, imp);
-	ASSERT_EQ(0, rv_imp_attach(imp, self->buf, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_attach(imp, self->buf, 0));
+	ASSERT_EQ(0, edu_map(imp));
 	for (i = 0; i < 4; i++) {
 		uint64_t off = i * PG + PG / 4;
 
@@ -411,7 +411,7 @@ TEST_F(mm, layout_follows_ranges)
 	EXPECT_EQ(0, mm_check(tail, pat + 2 * PG, 2 * PG));
 
 	/* And the other way: the BAR written, the mapping reads it. */
-	rv_fill(got, sizeof(got), 41);
+	pattern_fill(got, sizeof(got), 41);
 	memcpy(self->bar + 9 * PG + 100, got, sizeof(got));
 	EXPECT_EQ(0, mm_check(self->map + 3 * PG + 100, got, sizeof(got)));
 	EXPECT_EQ(0, mm_check(tail + PG + 100, got, sizeof(got)));
@@ -679,7 +679,7 @@ FIXTURE_SETUP(hp)
 	ASSERT_EQ(0, rv_load_modules());
 	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
 				 &self->d));
-	rv_fill(self->pattern, PAT_LEN, getpid());
+	pattern_fill(self->pattern, PAT_LEN, getpid());
 	ASSERT_EQ(0, rv_write_bar(self->d.v.device, BAR, PAT_OFF,
 				  self->pattern, PAT_LEN));
 	self->buf = rv_export(self->d.v.device, BAR, 0, EXP_LEN);

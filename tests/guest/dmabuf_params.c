@@ -20,7 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dmabuf_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define HB		"8086:29c0"

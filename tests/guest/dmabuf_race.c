@@ -37,7 +37,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #include <sys/eventfd.h>
@@ -100,7 +100,7 @@ static int race_env_import(struct race_env *e, unsigned int bar,
 	memset(&e->r, 0, sizeof(e->r));
 	e->r.d = &e->d;
 	e->seconds = race_seconds();
-	return rv_imp_ioctl(e->imp, EDU_IMP_IOC_UNMAP);
+	return edu_unmap(e->imp);
 }
 
 static void race_env_close(struct race_env *e)
@@ -126,7 +126,7 @@ FIXTURE_SETUP(race)
 	ASSERT_EQ(0, rv_load_modules());
 	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
 				 &e->d));
-	rv_fill(e->want, XFER, getpid());
+	pattern_fill(e->want, XFER, getpid());
 	ASSERT_EQ(0, rv_write_bar(e->d.v.device, VFIO_PCI_BAR2_REGION_INDEX,
 				  e->xfer_off, e->want, XFER));
 	ASSERT_EQ(0, race_env_import(e, VFIO_PCI_BAR2_REGION_INDEX,
@@ -370,7 +370,7 @@ static int race_importer(int imp, uint64_t off, unsigned int seconds,
 
 	memset(c, 0, sizeof(*c));
 	while (rv_now_ns() < end) {
-		ret = rv_imp_ioctl(imp, EDU_IMP_IOC_MAP);
+		ret = edu_map(imp);
 		if (ret == -ENODEV) {
 			c->refused++;
 			usleep(1000);
@@ -379,7 +379,7 @@ static int race_importer(int imp, uint64_t off, unsigned int seconds,
 		if (ret)
 			return ret;
 		c->maps++;
-		ret = rv_imp_dma(imp, off, got, XFER,
+		ret = edu_dma(imp, off, got, XFER,
 				 EDU_IMP_DIR_FROM_DMABUF);
 		if (ret == -ENODEV)
 			c->dma_refused++;
@@ -387,7 +387,7 @@ static int race_importer(int imp, uint64_t off, unsigned int seconds,
 			return ret;
 		else
 			c->dmas++;
-		ret = rv_imp_ioctl(imp, EDU_IMP_IOC_UNMAP);
+		ret = edu_unmap(imp);
 		if (ret)
 			return ret;
 	}
@@ -414,7 +414,7 @@ static void race_run(struct __test_metadata *_metadata, struct race_env *e,
 		pthread_join(th[i], NULL);
 	EXPECT_EQ(0, ret) TH_LOG("importer: %s", strerror(-ret));
 
-	ASSERT_EQ(0, rv_imp_info(e->imp, &info));
+	ASSERT_EQ(0, edu_info(e->imp, &info));
 	TH_LOG("%u s: maps %lu (refused %lu), dmas %lu (refused %lu), decode checks %u, violations %u",
 	       e->seconds, c.maps, c.refused, c.dmas, c.dma_refused,
 	       info.watch_checks, info.watch_violations);
@@ -432,8 +432,8 @@ static void race_run(struct __test_metadata *_metadata, struct race_env *e,
 
 	/* Afterwards: decoding on, so the export must be usable again. */
 	ASSERT_EQ(0, rv_set_memory(&e->d, true));
-	ASSERT_EQ(0, rv_imp_ioctl(e->imp, EDU_IMP_IOC_UNMAP));
-	ASSERT_EQ(0, rv_imp_ioctl(e->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_unmap(e->imp));
+	ASSERT_EQ(0, edu_map(e->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(e->imp, e->xfer_off, e->want, XFER));
 }
 

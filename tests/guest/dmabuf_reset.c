@@ -21,7 +21,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -43,7 +43,7 @@ FIXTURE_SETUP(hp)
 	ASSERT_EQ(0, rv_load_modules());
 	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
 				 &self->d));
-	rv_fill(self->pattern, XFER, getpid());
+	pattern_fill(self->pattern, XFER, getpid());
 	ASSERT_EQ(0, rv_write_bar(self->d.v.device, BAR, XFER_OFF,
 				  self->pattern, XFER));
 
@@ -78,14 +78,14 @@ TEST_F(hp, vfio_reset_revokes_then_restores)
 	ASSERT_EQ(0, ioctl(self->d.v.device, VFIO_DEVICE_RESET))
 		TH_LOG("reset: %s", strerror(errno));
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(2, info.move_notify_count);
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
 	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
 	EXPECT_EQ(1, no);
 
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
@@ -103,11 +103,11 @@ TEST_F(hp, sysfs_reset_revokes_then_restores)
 		 self->d.bdf);
 	ASSERT_EQ(0, bench_sysfs_write(path, "1"));
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(2, info.move_notify_count);
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
@@ -144,11 +144,11 @@ TEST_F(hp, hot_reset_revokes_then_restores)
 		TH_LOG("hot reset: %s", strerror(errno));
 	free(reset);
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(2, info.move_notify_count);
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
@@ -172,7 +172,7 @@ TEST_F(hp, refused_hot_reset_notifies_nobody)
 	EXPECT_EQ(EINVAL, errno);
 	free(reset);
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(0, info.move_notify_count);
 	EXPECT_EQ(1, info.mapped);
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
@@ -238,15 +238,15 @@ TEST_F(hp, aer_fatal_error_revokes_until_decoding_is_back)
 	}
 	ASSERT_LT(i, 100) TH_LOG("AER recovery did not finish");
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 	EXPECT_EQ(0, info.mapped);
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(-ENODEV, edu_map(self->imp));
 
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(2, info.move_notify_count);
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 

@@ -20,7 +20,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -56,7 +56,7 @@ FIXTURE_SETUP(rv)
 	self->bar = bench_vfio_mmap_region(self->d.v.device, BAR,
 					   &self->bar_size);
 	ASSERT_NE(MAP_FAILED, self->bar);
-	rv_fill(self->pattern, XFER, getpid());
+	pattern_fill(self->pattern, XFER, getpid());
 	memcpy(self->bar + XFER_OFF, self->pattern, XFER);
 
 	ASSERT_EQ(0, rv_import_mapped(self->d.v.device, BAR, EXP_LEN,
@@ -76,11 +76,11 @@ FIXTURE_TEARDOWN(rv)
 /* Attach the fixture's importer again in @flags mode, and map. */
 static int rv_reattach_mapped(int imp, int buf, uint32_t flags)
 {
-	int ret = rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH);
+	int ret = edu_detach(imp);
 
 	if (!ret)
-		ret = rv_imp_attach(imp, buf, flags);
-	return ret ? ret : rv_imp_ioctl(imp, EDU_IMP_IOC_MAP);
+		ret = edu_attach(imp, buf, flags);
+	return ret ? ret : edu_map(imp);
 }
 
 static void rv_expect_revoked(struct __test_metadata *_metadata, int imp)
@@ -88,10 +88,10 @@ static void rv_expect_revoked(struct __test_metadata *_metadata, int imp)
 	uint8_t junk[XFER];
 
 	memset(junk, 0xa5, sizeof(junk));
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(imp, EDU_IMP_IOC_MAP));
-	EXPECT_EQ(-ENODEV, rv_imp_dma(imp, XFER_OFF, junk, XFER,
+	EXPECT_EQ(-ENODEV, edu_map(imp));
+	EXPECT_EQ(-ENODEV, edu_dma(imp, XFER_OFF, junk, XFER,
 				      EDU_IMP_DIR_TO_DMABUF));
-	EXPECT_EQ(-ENODEV, rv_imp_dma(imp, XFER_OFF, junk, XFER,
+	EXPECT_EQ(-ENODEV, edu_dma(imp, XFER_OFF, junk, XFER,
 				      EDU_IMP_DIR_FROM_DMABUF));
 }
 
@@ -109,7 +109,7 @@ TEST_F(rv, close_revokes_and_dma_never_reaches_bar)
 	rv_unmap_bar(self);
 	rv_dev_close(&self->d);
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
@@ -126,8 +126,8 @@ TEST_F(rv, close_revokes_and_dma_never_reaches_bar)
 		TH_LOG("a refused DMA changed the BAR");
 
 	/* Revoked by close is permanent, even with the device open again. */
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(-ENODEV, edu_map(self->imp));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 }
 
@@ -151,7 +151,7 @@ TEST_F(rv, memory_disable_revokes_enable_restores)
 	EXPECT_EQ(0, cmd & PCI_COMMAND_MEMORY);
 	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
 	EXPECT_EQ(1, yes);
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
@@ -159,17 +159,17 @@ TEST_F(rv, memory_disable_revokes_enable_restores)
 
 	/* Rewriting the same "off" value is not a new revoke. */
 	ASSERT_EQ(0, rv_set_memory(&self->d, false));
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
 	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
 	EXPECT_EQ(1, no);
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(2, info.move_notify_count);
 	EXPECT_EQ(1, info.revoked_seen);
 
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 	EXPECT_EQ(0, memcmp(self->bar + XFER_OFF, self->pattern, XFER));
 }
@@ -188,15 +188,15 @@ TEST_F(rv, export_while_memory_off_is_born_revoked)
 
 	imp2 = rv_imp_open();
 	ASSERT_LE(0, imp2);
-	EXPECT_EQ(-ENODEV, rv_imp_attach(imp2, buf2, 0));
+	EXPECT_EQ(-ENODEV, edu_attach(imp2, buf2, 0));
 
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
 	ASSERT_EQ(2, rv_debugfs_exports(self->d.bdf, &yes, &no));
 	EXPECT_EQ(2, no);
-	ASSERT_EQ(0, rv_imp_attach(imp2, buf2, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_attach(imp2, buf2, 0));
+	ASSERT_EQ(0, edu_map(imp2));
 	EXPECT_EQ(0, rv_imp_read_cmp(imp2, XFER_OFF, self->pattern, XFER));
-	ASSERT_EQ(0, rv_imp_info(imp2, &info));
+	ASSERT_EQ(0, edu_info(imp2, &info));
 	EXPECT_EQ(0, info.move_notify_count);
 	close(imp2);
 	close(buf2);
@@ -216,7 +216,7 @@ TEST_F(rv, close_with_memory_off_and_live_exports)
 	buf2 = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
 	ASSERT_LE(0, buf2);
 	ASSERT_EQ(0, rv_set_memory(&self->d, false));
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 
 	rv_unmap_bar(self);
@@ -226,22 +226,22 @@ TEST_F(rv, close_with_memory_off_and_live_exports)
 	EXPECT_GT(2000000000ull, rv_now_ns() - t0);
 
 	/* Already revoked: close makes it permanent without a new notify. */
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 	rv_expect_revoked(_metadata, self->imp);
 	imp2 = rv_imp_open();
 	ASSERT_LE(0, imp2);
-	EXPECT_EQ(-ENODEV, rv_imp_attach(imp2, buf2, 0));
+	EXPECT_EQ(-ENODEV, edu_attach(imp2, buf2, 0));
 	close(buf2);
 
 	/* Open again: decoding is back, old buffers stay dead, new ones work. */
 	ASSERT_EQ(0, rv_dev_reopen(&self->d));
 	ASSERT_EQ(0, rv_debugfs_exports(self->d.bdf, &yes, &no));
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(-ENODEV, edu_map(self->imp));
 	buf2 = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
 	ASSERT_LE(0, buf2);
-	ASSERT_EQ(0, rv_imp_attach(imp2, buf2, 0));
-	ASSERT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_attach(imp2, buf2, 0));
+	ASSERT_EQ(0, edu_map(imp2));
 	EXPECT_EQ(0, rv_imp_read_cmp(imp2, XFER_OFF, self->pattern, XFER));
 	close(imp2);
 	close(buf2);
@@ -282,12 +282,12 @@ TEST_F(rv, revoke_waits_for_dma_in_flight)
 	/* edu read the BAR while it was still decoding. */
 	EXPECT_EQ(0, memcmp(got, self->pattern, XFER));
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 	EXPECT_EQ(0, info.mapped);
 	rv_expect_revoked(_metadata, self->imp);
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
@@ -299,7 +299,7 @@ TEST_F(rv, revoke_waits_for_dma_in_flight)
  * importer missed the deadline is revoked for good: turning decoding back
  * on does not give it back.
  */
-#define RV_TIMEOUT_PARAM "/sys/module/" RV_MODULE "/parameters/revoke_timeout_ms"
+#define RV_TIMEOUT_PARAM "/sys/module/" VPD_MODULE "/parameters/revoke_timeout_ms"
 #define RV_LATE_PARAM "/sys/module/edu_importer/parameters/late_unmap_ms"
 
 TEST_F(rv, revoke_wait_is_bounded_by_revoke_timeout_ms)
@@ -329,9 +329,9 @@ TEST_F(rv, revoke_wait_is_bounded_by_revoke_timeout_ms)
 		  rv_kmsg_count("revoked for good: importer fences pending"));
 
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count) TH_LOG("restored after a missed deadline");
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(-ENODEV, edu_map(self->imp));
 }
 
 /*
@@ -358,7 +358,7 @@ static void rv_late_unmap(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, rv_set_memory(&self->d, false));
 	t1 = rv_now_ns();
 
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	TH_LOG("revoke %llu..%llu, importer unmapped at %llu (ns)",
 	       (unsigned long long)t0, (unsigned long long)t1,
 	       (unsigned long long)info.unmap_ns);
@@ -372,7 +372,7 @@ TEST_F(rv, memory_off_waits_for_importer_unmap)
 {
 	rv_late_unmap(_metadata, self, false);
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
@@ -414,12 +414,12 @@ TEST_F(rv, importer_missing_the_deadline_is_revoked_for_good)
 		  rv_kmsg_count("revoked for good: importer mappings left"));
 
 	usleep(700 * 1000);
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_GT(info.unmap_ns, t1) TH_LOG("unmapped before the deadline");
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(-ENODEV, edu_map(self->imp));
 }
 
 /*
@@ -457,16 +457,16 @@ TEST_F(rv, dead_export_does_not_slow_later_revokes)
 	TH_LOG("revoke beside a dead export took %llu ms",
 	       (unsigned long long)(t1 - t0) / 1000000);
 	EXPECT_LT(t1 - t0, 1000000000ull) TH_LOG("waited for the dead export");
-	ASSERT_EQ(0, rv_imp_info(imp2, &info));
+	ASSERT_EQ(0, edu_info(imp2, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 	EXPECT_EQ(0, info.mapped);
 
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	EXPECT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(0, edu_map(imp2));
 	close(imp2);
 	close(buf2);
 	/* The importer's own teardown unmaps what it kept. */
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	ASSERT_EQ(0, edu_detach(self->imp));
 }
 
 /*
@@ -490,8 +490,8 @@ TEST_F(rv, one_deadline_for_all_exports)
 	ASSERT_LE(0, buf2);
 	imp2 = rv_imp_open();
 	ASSERT_LE(0, imp2);
-	ASSERT_EQ(0, rv_imp_attach(imp2, buf2, EDU_IMP_ATTACH_LATE_UNMAP));
-	ASSERT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_attach(imp2, buf2, EDU_IMP_ATTACH_LATE_UNMAP));
+	ASSERT_EQ(0, edu_map(imp2));
 	rv_unmap_bar(self);
 
 	ASSERT_EQ(0, bench_sysfs_write(RV_TIMEOUT_PARAM, "300"));
@@ -509,10 +509,10 @@ TEST_F(rv, one_deadline_for_all_exports)
 
 	usleep(900 * 1000);
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	ASSERT_EQ(0, rv_imp_info(imp2, &info));
+	ASSERT_EQ(0, edu_info(imp2, &info));
 	EXPECT_EQ(1, info.move_notify_count);
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(-ENODEV, edu_map(imp2));
+	EXPECT_EQ(-ENODEV, edu_map(self->imp));
 	close(imp2);
 	close(buf2);
 }
@@ -529,10 +529,10 @@ TEST_F(rv, command_write_keeping_memory_on_revokes_then_restores)
 	struct edu_imp_info info;
 
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(2, info.move_notify_count);
 	EXPECT_EQ(0, info.mapped);
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
@@ -561,7 +561,7 @@ TEST_F(rv, low_power_entry_revokes_exit_restores)
 				  VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
 	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
 	EXPECT_EQ(1, yes);
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
 	EXPECT_EQ(0, info.mapped);
 	rv_expect_revoked(_metadata, self->imp);
@@ -570,9 +570,9 @@ TEST_F(rv, low_power_entry_revokes_exit_restores)
 				  VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
 	ASSERT_EQ(1, rv_debugfs_exports(self->d.bdf, &yes, &no));
 	EXPECT_EQ(1, no);
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(2, info.move_notify_count);
-	ASSERT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	ASSERT_EQ(0, edu_map(self->imp));
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
@@ -590,18 +590,18 @@ TEST_F(rv, pinned_and_static_importers_are_refused)
 
 	imp2 = rv_imp_open();
 	ASSERT_LE(0, imp2);
-	EXPECT_EQ(-EOPNOTSUPP, rv_imp_attach(imp2, self->buf,
+	EXPECT_EQ(-EOPNOTSUPP, edu_attach(imp2, self->buf,
 					     EDU_IMP_ATTACH_STATIC));
 
-	ret = rv_imp_attach(imp2, self->buf, EDU_IMP_ATTACH_PINNED);
-	if (rv_move_notify_enabled()) {
+	ret = edu_attach(imp2, self->buf, EDU_IMP_ATTACH_PINNED);
+	if (kernel_has_move_notify()) {
 		EXPECT_EQ(-EOPNOTSUPP, ret);
 	} else {
 		ASSERT_EQ(0, ret);
-		EXPECT_EQ(-EOPNOTSUPP, rv_imp_ioctl(imp2, EDU_IMP_IOC_MAP));
-		ASSERT_EQ(0, rv_imp_info(imp2, &info));
+		EXPECT_EQ(-EOPNOTSUPP, edu_map(imp2));
+		ASSERT_EQ(0, edu_info(imp2, &info));
 		EXPECT_EQ(0, info.mapped);
-		EXPECT_EQ(0, rv_imp_ioctl(imp2, EDU_IMP_IOC_DETACH));
+		EXPECT_EQ(0, edu_detach(imp2));
 	}
 	close(imp2);
 

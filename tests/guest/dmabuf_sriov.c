@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define NVME_VID	0x1b36
 #define NVME_DID	0x0010
-#define ENABLE_SRIOV	"/sys/module/" RV_MODULE "/parameters/enable_sriov"
+#define ENABLE_SRIOV	"/sys/module/" VPD_MODULE "/parameters/enable_sriov"
 
 FIXTURE(sriov)
 {
@@ -44,7 +44,7 @@ FIXTURE_SETUP(sriov)
 	}
 	snprintf(self->numvfs, sizeof(self->numvfs),
 		 "/sys/bus/pci/devices/%s/sriov_numvfs", self->pf);
-	ASSERT_EQ(0, bench_bind(self->pf, RV_DRIVER));
+	ASSERT_EQ(0, bench_bind(self->pf, VPD_DRIVER));
 }
 
 FIXTURE_TEARDOWN(sriov)
@@ -83,7 +83,7 @@ TEST_F(sriov, enabled_vfs_bind_to_this_driver_and_go_away)
 		vf[n] = '\0';
 		ASSERT_EQ(0, bench_driver_of(strrchr(vf, '/') + 1, drv,
 					     sizeof(drv)));
-		EXPECT_STREQ(RV_DRIVER, drv);
+		EXPECT_STREQ(VPD_DRIVER, drv);
 	}
 
 	ASSERT_EQ(0, bench_sysfs_write(self->numvfs, "0"));

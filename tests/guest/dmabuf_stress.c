@@ -37,7 +37,7 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -81,7 +81,7 @@ struct st {
 /* The pattern of write @seq by importer @i. */
 static void st_pattern(uint8_t *buf, unsigned int i, unsigned long seq)
 {
-	rv_fill(buf, XFER, (uint32_t)(seq * NIMP + i + 1));
+	pattern_fill(buf, XFER, (uint32_t)(seq * NIMP + i + 1));
 }
 
 static void st_fail(struct st_imp *im, int err)
@@ -132,7 +132,7 @@ static void st_round(struct st *s, unsigned int i, int imp, int buf,
 	uint8_t data[XFER];
 	int ret;
 
-	ret = rv_imp_attach(imp, buf, 0);
+	ret = edu_attach(imp, buf, 0);
 	if (ret) {
 		if (ret == -ENODEV)
 			atomic_fetch_add(&im->attach_refused, 1);
@@ -143,7 +143,7 @@ static void st_round(struct st *s, unsigned int i, int imp, int buf,
 		return;
 	}
 	atomic_fetch_add(&im->attached, 1);
-	ret = rv_imp_ioctl(imp, EDU_IMP_IOC_MAP);
+	ret = edu_map(imp);
 	if (ret == -ENODEV) {
 		atomic_fetch_add(&im->map_refused, 1);
 	} else if (ret) {
@@ -151,7 +151,7 @@ static void st_round(struct st *s, unsigned int i, int imp, int buf,
 	} else {
 		atomic_fetch_add(&im->maps, 1);
 		st_pattern(data, i, ++*seq);
-		ret = rv_imp_dma(imp, (uint64_t)i * SLICE, data, XFER,
+		ret = edu_dma(imp, (uint64_t)i * SLICE, data, XFER,
 				 EDU_IMP_DIR_TO_DMABUF);
 		if (!ret) {
 			atomic_fetch_add(&im->writes, 1);
@@ -164,12 +164,12 @@ static void st_round(struct st *s, unsigned int i, int imp, int buf,
 		if (check)
 			st_check_slice(s, i);
 	}
-	if (!rv_imp_info(imp, &info)) {
+	if (!edu_info(imp, &info)) {
 		atomic_fetch_add(&im->watch_checks, info.watch_checks);
 		atomic_fetch_add(&im->watch_violations,
 				 info.watch_violations);
 	}
-	ret = rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH);
+	ret = edu_detach(imp);
 	if (ret)
 		st_fail(im, ret);
 }

@@ -42,14 +42,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dmabuf_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
-#define PCI_EXT_CAP_ID_ACS	0x0d
-#define PCI_ACS_CTRL		0x06
-#define PCI_ACS_RR		0x0004
-#define PCI_ACS_CR		0x0008
-#define PCI_ACS_EC		0x0020
 #define XFER			2048
 
 /* Copy the BDF of the bridge @levels above @bdf into @out. */

@@ -25,7 +25,7 @@
 
 #include <linux/vfio.h>
 
-#include "dmabuf_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR2_SIZE	(16UL << 20)

@@ -17,7 +17,7 @@
 
 #include <linux/vfio.h>
 
-#include "revoke_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -71,7 +71,7 @@ FIXTURE_SETUP(hp)
 	ASSERT_EQ(0, rv_load_modules());
 	ASSERT_EQ(0, rv_dev_open(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
 				 &self->d));
-	rv_fill(self->pattern, XFER, getpid());
+	pattern_fill(self->pattern, XFER, getpid());
 	ASSERT_EQ(0, rv_write_bar(self->d.v.device, BAR, XFER_OFF,
 				  self->pattern, XFER));
 
@@ -110,7 +110,7 @@ TEST_F_TIMEOUT(hp, unplug_revokes_imported_buffer, 3 * UNPLUG_WAIT_S)
 	ASSERT_EQ(0, bench_host_request("device_del shm0dev"));
 
 	for (i = 0; i < UNPLUG_WAIT_S * 10; i++) {
-		ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+		ASSERT_EQ(0, edu_info(self->imp, &info));
 		if (info.move_notify_count)
 			break;
 		usleep(100000);
@@ -118,9 +118,9 @@ TEST_F_TIMEOUT(hp, unplug_revokes_imported_buffer, 3 * UNPLUG_WAIT_S)
 	EXPECT_EQ(1, info.move_notify_count);
 	EXPECT_EQ(1, info.revoked_seen);
 	EXPECT_EQ(0, info.mapped);
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
+	EXPECT_EQ(-ENODEV, edu_map(self->imp));
 	memset(junk, 0, sizeof(junk));
-	EXPECT_EQ(-ENODEV, rv_imp_dma(self->imp, XFER_OFF, junk, XFER,
+	EXPECT_EQ(-ENODEV, edu_dma(self->imp, XFER_OFF, junk, XFER,
 				      EDU_IMP_DIR_TO_DMABUF));
 
 	/* vfio-pci's remove waits for the user to close the device. */
@@ -129,10 +129,10 @@ TEST_F_TIMEOUT(hp, unplug_revokes_imported_buffer, 3 * UNPLUG_WAIT_S)
 		usleep(100000);
 	EXPECT_NE(0, access(path, F_OK)) TH_LOG("%s still present", path);
 
-	EXPECT_EQ(-ENODEV, rv_imp_ioctl(self->imp, EDU_IMP_IOC_MAP));
-	ASSERT_EQ(0, rv_imp_info(self->imp, &info));
+	EXPECT_EQ(-ENODEV, edu_map(self->imp));
+	ASSERT_EQ(0, edu_info(self->imp, &info));
 	EXPECT_EQ(1, info.move_notify_count);
-	EXPECT_EQ(0, rv_imp_ioctl(self->imp, EDU_IMP_IOC_DETACH));
+	EXPECT_EQ(0, edu_detach(self->imp));
 	EXPECT_EQ(0, close(self->buf));
 	self->buf = -1;
 }
