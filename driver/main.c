@@ -370,6 +370,9 @@ module_exit(vpd_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vfio-pci variant driver exporting BAR ranges as dma-bufs");
+#ifdef VPD_VERSION
+MODULE_VERSION(VPD_VERSION);
+#endif
 #ifdef HAVE_MODULE_IMPORT_NS_IDENT
 MODULE_IMPORT_NS(DMA_BUF);
 #else

@@ -37,6 +37,19 @@
 extern "C" {
 #endif
 
+/*
+ * Version of this header, the same as the library's and the project's
+ * (top-level VERSION; lib/Makefile refuses to build when they differ).
+ * The shared library's ABI is libvfio-dmabuf.so.0, symbol version
+ * VFIO_DMABUF_0.
+ */
+#define VFIO_DMABUF_VERSION_MAJOR	0
+#define VFIO_DMABUF_VERSION_MINOR	1
+#define VFIO_DMABUF_VERSION_PATCH	0
+#define VFIO_DMABUF_VERSION \
+	((VFIO_DMABUF_VERSION_MAJOR << 16) | (VFIO_DMABUF_VERSION_MINOR << 8) | \
+	 VFIO_DMABUF_VERSION_PATCH)
+
 #define VFIO_DMABUF_DRIVER	"vfio-pci-dmabuf"
 #define VFIO_DMABUF_DEBUGFS	"/sys/kernel/debug/vfio-pci-dmabuf"
 /* Canonical PCI name "dddd:bb:dd.f" plus NUL. */
