@@ -1,0 +1,922 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_perf: what vfio-pci-dmabuf costs and how it scales (issue 10).
+ *
+ * Not a pass/fail test of time. Under TCG an absolute time means little,
+ * so every comparison is a ratio measured in this boot, in alternation:
+ * A then B, A then B, ... and each figure is reported as min / median /
+ * max over those alternations. A section passes its TAP line when it ran
+ * and every row it produced is well formed (finite, positive numbers);
+ * thresholds are for the reader of docs/performance.md, never asserted.
+ *
+ * Rows go to stdout as
+ *   @@CSV,section,name,x,unit,min,median,max,ref_median,
+ *         ratio_min,ratio_median,ratio_max,extra
+ * (empty fields where a row has no reference); vm/bench extracts them from
+ * the results channel. Sections:
+ *   vfio     (item 1) VFIO path, ours vs stock vfio-pci, same device
+ *   udmabuf  (item 3) export+close vs udmabuf create+close, same size
+ *   export   (item 4) export time vs nr_ranges, adjacent / scattered
+ *   map      (item 4) importer MAP time vs nr_ranges, extra = sg entries
+ *   revoke   (item 4) revoke / restore time vs buffers x attachments
+ *   memory   (item 5) kernel memory per export and per range
+ *   p2p      (item 6) edu DMA into the BAR vs into a udmabuf
+ *
+ * Environment:
+ *   BENCH_PERF_SCALE=tiny   the make-check configuration (seconds, not
+ *                           minutes): few sizes, one or two repetitions
+ *   BENCH_EXPORTER=DRIVER   driver that exports in sections 3-6 (default
+ *                           vfio-pci-dmabuf). On a kernel whose stock
+ *                           vfio-pci has upstream's exporter (7.2), run
+ *                           the program once with each to compare ours
+ *                           with upstream (issue 10, item 2).
+ *   BENCH_PERF_ONLY=a,b     run only these sections
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/udmabuf.h>
+#include <linux/vfio.h>
+
+#include "fixture.h"
+#include "kselftest.h"
+
+#define STOCK_DRIVER	"vfio-pci"
+#define BAR		IVSHMEM_BAR	/* 16 MiB, RAM-backed */
+#define BAR_PAGES	4096U
+#define MAX_REPS	16
+#define MAX_RANGES	262144U	/* VPD_MAX_RANGES on x86-64 (driver/vpd.h) */
+
+static bool tiny;
+static const char *exporter = VPD_DRIVER;
+static char ivs_bdf[32];
+static char edu_bdf[32];
+/* Rows of the running section that were not well formed. */
+static int bad_rows;
+static int rows;
+
+/* Repetitions of one alternation: 7 batches as in the issue, 2 when tiny. */
+static int reps(void)
+{
+	return tiny ? 2 : 7;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stat3 {
+	double min, med, max;
+};
+
+static struct stat3 stat3(const double *v, int n)
+{
+	double s[MAX_REPS];
+	struct stat3 r = { NAN, NAN, NAN };
+
+	if (n <= 0 || n > MAX_REPS)
+		return r;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	r.min = s[0];
+	r.max = s[n - 1];
+	r.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	return r;
+}
+
+static bool good(double x)
+{
+	return isfinite(x) && x > 0;
+}
+
+/*
+ * A row with no reference: min/median/max of @v, which must be positive
+ * unless @any_sign (a memory delta may be 0 or below within noise).
+ */
+static void row_v(const char *section, const char *name, double x,
+		  const char *unit, const double *v, int n, const char *extra,
+		  bool any_sign)
+{
+	struct stat3 s = stat3(v, n);
+
+	rows++;
+	if (any_sign ? !isfinite(s.min) || !isfinite(s.max) :
+	    !good(s.min) || !good(s.med) || !good(s.max))
+		bad_rows++;
+	printf("@@CSV,%s,%s,%.0f,%s,%.6g,%.6g,%.6g,,,,,%s\n", section, name, x,
+	       unit, s.min, s.med, s.max, extra ? extra : "");
+}
+
+static void row(const char *section, const char *name, double x,
+		const char *unit, const double *v, int n, const char *extra)
+{
+	row_v(section, name, x, unit, v, n, extra, false);
+}
+
+/*
+ * A row comparing @a (ours) with @b (the reference), measured in
+ * alternation: the ratio a[i] / b[i] of each alternation, then its
+ * min/median/max.
+ */
+static void row_ratio(const char *section, const char *name, double x,
+		      const char *unit, const double *a, const double *b,
+		      int n, const char *extra)
+{
+	double ratio[MAX_REPS];
+	struct stat3 sa = stat3(a, n), sb, sr;
+	int i;
+
+	for (i = 0; i < n; i++)
+		ratio[i] = a[i] / b[i];
+	sb = stat3(b, n);
+	sr = stat3(ratio, n);
+	rows++;
+	if (!good(sa.min) || !good(sb.med) || !good(sr.min) || !good(sr.max))
+		bad_rows++;
+	printf("@@CSV,%s,%s,%.0f,%s,%.6g,%.6g,%.6g,%.6g,%.4f,%.4f,%.4f,%s\n",
+	       section, name, x, unit, sa.min, sa.med, sa.max, sb.med, sr.min,
+	       sr.med, sr.max, extra ? extra : "");
+}
+
+/* The TAP verdict of a section: it ran and every row was well formed. */
+static void section_done(const char *section, int ret)
+{
+	if (ret == -EOPNOTSUPP) {
+		ksft_test_result_skip("%s: not available on this kernel\n",
+				      section);
+	} else if (ret) {
+		ksft_test_result_fail("%s: %s\n", section, strerror(-ret));
+	} else if (!rows || bad_rows) {
+		ksft_test_result_fail("%s: %d rows, %d not well formed\n",
+				      section, rows, bad_rows);
+	} else {
+		ksft_test_result_pass("%s: %d rows\n", section, rows);
+	}
+	rows = bad_rows = 0;
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ */
+/* Item 1: the VFIO path, ours vs stock vfio-pci on the same device.   */
+
+enum vfio_op {
+	OP_CFG_READ, OP_CFG_WRITE, OP_BAR_READ, OP_BAR_WRITE, OP_MMAP_FAULT,
+	OP_REGION_INFO, OP_OPEN_CLOSE, NR_OPS,
+};
+
+static const char *const op_name[NR_OPS] = {
+	"config-pread", "config-pwrite", "bar-pread", "bar-pwrite",
+	"bar-mmap-fault", "region-info", "device-open-close",
+};
+
+static int region_offset(int device, unsigned int index, uint64_t *off)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -errno;
+	*off = info.offset;
+	return 0;
+}
+
+/*
+ * Seconds per operation of @op on @v, as the mean of one batch. The batch
+ * is long enough that the clock's cost vanishes, short enough for TCG.
+ */
+static int time_op(struct bench_vfio *v, enum vfio_op op, double *out)
+{
+	uint64_t cfg = 0, bar = 0;
+	int iters, i, ret = 0, fd;
+	uint32_t val = 0;
+	size_t size;
+	double t0;
+
+	if (v->device >= 0) {
+		ret = region_offset(v->device, VFIO_PCI_CONFIG_REGION_INDEX,
+				    &cfg);
+		if (!ret)
+			ret = region_offset(v->device, BAR, &bar);
+	}
+	if (ret)
+		return ret;
+	switch (op) {
+	case OP_MMAP_FAULT:
+		iters = tiny ? 2 : 10;
+		break;
+	case OP_OPEN_CLOSE:
+		iters = tiny ? 2 : 10;
+		break;
+	default:
+		iters = tiny ? 100 : 2000;
+	}
+	t0 = now_s();
+	for (i = 0; i < iters; i++) {
+		struct vfio_region_info info = {
+			.argsz = sizeof(info), .index = BAR,
+		};
+		volatile uint8_t *p;
+		ssize_t n = 4;
+		size_t pg;
+
+		switch (op) {
+		case OP_CFG_READ:
+			n = pread(v->device, &val, 4, cfg + PCI_VENDOR_ID);
+			break;
+		case OP_CFG_WRITE:
+			/* The cache line size register: harmless to rewrite. */
+			val = 0;
+			n = pwrite(v->device, &val, 1, cfg + PCI_CACHE_LINE_SIZE) == 1 ? 4 : -1;
+			break;
+		case OP_BAR_READ:
+			n = pread(v->device, &val, 4, bar + 4 * (i % 1024));
+			break;
+		case OP_BAR_WRITE:
+			val = i;
+			n = pwrite(v->device, &val, 4, bar + 4 * (i % 1024));
+			break;
+		case OP_MMAP_FAULT:
+			/* mmap, fault in 256 pages by a first touch, unmap. */
+			p = bench_vfio_mmap_region(v->device, BAR, &size);
+			if (p == MAP_FAILED)
+				return -errno;
+			for (pg = 0; pg < 256 && pg * PAGE < size; pg++)
+				val += p[pg * PAGE];
+			munmap((void *)p, size);
+			break;
+		case OP_REGION_INFO:
+			if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &info))
+				return -errno;
+			break;
+		case OP_OPEN_CLOSE:
+			/*
+			 * The first open of the device enables it (and the
+			 * last close disables and resets it): the caller
+			 * closed its own fd, so every open here is a first.
+			 */
+			fd = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, ivs_bdf);
+			if (fd < 0)
+				return -errno;
+			close(fd);
+			break;
+		case NR_OPS:
+			break;
+		}
+		if (n != 4)
+			return n < 0 ? -errno : -EIO;
+	}
+	*out = (now_s() - t0) / iters;
+	return 0;
+}
+
+/* Bind the exporter device to @driver and time every op on it. */
+static int vfio_round(const char *driver, double *t, int rep)
+{
+	struct bench_vfio v;
+	int op, ret;
+
+	ret = bench_bind(ivs_bdf, driver);
+	if (!ret)
+		ret = bench_vfio_open(ivs_bdf, &v);
+	if (ret)
+		return ret;
+	for (op = 0; op < NR_OPS && !ret; op++) {
+		/* Device open/close is timed without our own fd open. */
+		if (op == OP_OPEN_CLOSE) {
+			close(v.device);
+			v.device = -1;
+		}
+		ret = time_op(&v, op, &t[op * MAX_REPS + rep]);
+	}
+	bench_vfio_close(&v);
+	return ret;
+}
+
+static int sect_vfio(void)
+{
+	static double ours[NR_OPS * MAX_REPS], stock[NR_OPS * MAX_REPS];
+	int rep, op, ret;
+
+	ret = bench_modprobe(STOCK_DRIVER, NULL);
+	if (ret)
+		return ret;
+	/* Alternate, and swap who goes first each time: no order bias. */
+	for (rep = 0; rep < reps(); rep++) {
+		if (rep % 2) {
+			ret = vfio_round(STOCK_DRIVER, stock, rep);
+			if (!ret)
+				ret = vfio_round(VPD_DRIVER, ours, rep);
+		} else {
+			ret = vfio_round(VPD_DRIVER, ours, rep);
+			if (!ret)
+				ret = vfio_round(STOCK_DRIVER, stock, rep);
+		}
+		if (ret)
+			return ret;
+	}
+	for (op = 0; op < NR_OPS; op++)
+		row_ratio("vfio", op_name[op], 0, "s/op", &ours[op * MAX_REPS],
+			  &stock[op * MAX_REPS], reps(), "ours/stock vfio-pci");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The exporter of sections 3-6 (BENCH_EXPORTER) and the importer.     */
+
+static struct rv_dev exp_dev;
+
+static int open_exporter(void)
+{
+	int ret;
+
+	ret = bench_modprobe(STOCK_DRIVER, NULL);
+	if (!ret)
+		ret = rv_load_modules();
+	if (!ret)
+		ret = bench_bind(ivs_bdf, exporter);
+	if (ret)
+		return ret;
+	memset(&exp_dev, 0, sizeof(exp_dev));
+	snprintf(exp_dev.bdf, sizeof(exp_dev.bdf), "%s", ivs_bdf);
+	ret = rv_dev_reopen(&exp_dev);
+	if (ret)
+		return ret;
+	/* The importer side: edu bound to edu-importer. */
+	ret = bench_find_pci(PCI_VID_QEMU_EDU, PCI_DID_EDU, 0, edu_bdf,
+			     sizeof(edu_bdf));
+	return ret ? ret : bench_bind(edu_bdf, EDU_IMP_DRIVER);
+}
+
+/* Ranges: page i of the BAR (adjacent) or page 2i (never adjacent). */
+static struct vfio_region_dma_range *ranges;
+
+static void fill_ranges(uint32_t nr, bool scattered)
+{
+	uint32_t i;
+
+	for (i = 0; i < nr; i++) {
+		uint32_t pg = scattered ? (2 * i) % BAR_PAGES : i % BAR_PAGES;
+
+		ranges[i].offset = (uint64_t)pg * PAGE;
+		ranges[i].length = PAGE;
+	}
+}
+
+static int export_ranges(uint32_t nr)
+{
+	return dmabuf_export(exp_dev.v.device, BAR, O_RDWR | O_CLOEXEC, ranges,
+			     nr);
+}
+
+/*
+ * sg entries the driver should make: one per run of adjacent ranges
+ * (merged in user order; a wrap back to page 0 starts a new run).
+ */
+static uint32_t expected_runs(uint32_t nr, bool scattered)
+{
+	return scattered ? nr : (nr + BAR_PAGES - 1) / BAR_PAGES;
+}
+
+/* ------------------------------------------------------------------ */
+/* Item 3: export+close vs udmabuf create+close of the same size.      */
+
+static int udmabuf_dev = -1;
+
+static int udmabuf_open(void)
+{
+	if (udmabuf_dev < 0)
+		udmabuf_dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	return udmabuf_dev < 0 ? -EOPNOTSUPP : 0;
+}
+
+/* A memfd of @size, sealed against shrinking as /dev/udmabuf requires. */
+static int memfd_sealed(uint64_t size)
+{
+	int fd = memfd_create("bench", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, size) || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+static int udmabuf_create(int memfd, uint64_t size)
+{
+	struct udmabuf_create c = {
+		.memfd = memfd, .flags = UDMABUF_FLAGS_CLOEXEC, .size = size,
+	};
+	int fd = ioctl(udmabuf_dev, UDMABUF_CREATE, &c);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int sect_udmabuf(void)
+{
+	static const uint64_t full[] = { 4096, 65536, 1 << 20, 16 << 20 };
+	static const uint64_t small[] = { 4096, 1 << 20 };
+	const uint64_t *sizes = tiny ? small : full;
+	int nsizes = tiny ? 2 : 4, s, rep, i, fd, memfd, ret = 0;
+	double ours[MAX_REPS], udma[MAX_REPS];
+
+	ret = udmabuf_open();
+	if (ret)
+		return ret;
+	for (s = 0; s < nsizes && !ret; s++) {
+		uint64_t size = sizes[s];
+		int iters = tiny ? 20 : (size >= (16 << 20) ? 50 : 300);
+		char extra[64];
+
+		memfd = memfd_sealed(size);
+		if (memfd < 0)
+			return memfd;
+		/* Populate the memfd once: udmabuf then pins, not allocates. */
+		fd = udmabuf_create(memfd, size);
+		if (fd < 0) {
+			close(memfd);
+			return fd;
+		}
+		close(fd);
+		ranges[0].offset = 0;
+		ranges[0].length = size;
+		for (rep = 0; rep < reps() && !ret; rep++) {
+			double t0 = now_s();
+
+			for (i = 0; i < iters; i++) {
+				fd = export_ranges(1);
+				if (fd < 0) {
+					ret = fd;
+					break;
+				}
+				close(fd);
+			}
+			ours[rep] = (now_s() - t0) / iters;
+			t0 = now_s();
+			for (i = 0; i < iters && !ret; i++) {
+				fd = udmabuf_create(memfd, size);
+				if (fd < 0) {
+					ret = fd;
+					break;
+				}
+				close(fd);
+			}
+			udma[rep] = (now_s() - t0) / iters;
+		}
+		close(memfd);
+		snprintf(extra, sizeof(extra), "%s/udmabuf", exporter);
+		if (!ret)
+			row_ratio("udmabuf", "export+close", size, "s", ours,
+				  udma, reps(), extra);
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Item 4: export and map time vs nr_ranges.                           */
+
+static int sect_scaling(void)
+{
+	static const uint32_t full[] = { 1, 4, 16, 64, 256, 1024, 4096, 16384,
+					 65536, MAX_RANGES };
+	static const uint32_t small[] = { 1, 16, 256 };
+	const uint32_t *counts = tiny ? small : full;
+	int ncounts = tiny ? 3 : 10, c, sc, rep, fd, imp, ret = 0;
+	double exp_t[MAX_REPS], map_t[MAX_REPS];
+	struct edu_imp_info info;
+	char extra[64];
+
+	imp = rv_imp_open();
+	if (imp < 0)
+		return imp;
+	for (sc = 0; sc < 2 && !ret; sc++) {
+		for (c = 0; c < ncounts && !ret; c++) {
+			uint32_t nr = counts[c], nents = 0;
+			/*
+			 * Mapping goes through the vIOMMU one entry at a time:
+			 * fewer repetitions for the largest scattered counts.
+			 */
+			int n = nr >= 65536 && sc ? 3 : reps();
+
+			fill_ranges(nr, sc);
+			for (rep = 0; rep < n && !ret; rep++) {
+				double t0 = now_s();
+
+				fd = export_ranges(nr);
+				exp_t[rep] = now_s() - t0;
+				if (fd < 0) {
+					ret = fd;
+					break;
+				}
+				ret = rv_imp_attach(imp, fd, EDU_IMP_ATTACH_DYNAMIC);
+				if (!ret) {
+					t0 = now_s();
+					ret = rv_imp_ioctl(imp, EDU_IMP_IOC_MAP);
+					map_t[rep] = now_s() - t0;
+				}
+				if (!ret)
+					ret = rv_imp_info(imp, &info);
+				nents = info.nents;
+				rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH);
+				close(fd);
+			}
+			if (ret)
+				break;
+			snprintf(extra, sizeof(extra), "sg=%u expected=%u", nents,
+				 expected_runs(nr, sc));
+			if (nents != expected_runs(nr, sc))
+				bad_rows++;
+			row("export", sc ? "scattered" : "adjacent", nr, "s",
+			    exp_t, n, extra);
+			row("map", sc ? "scattered" : "adjacent", nr, "s",
+			    map_t, n, extra);
+		}
+	}
+	close(imp);
+	return ret;
+}
+
+/* Item 4: revoke and restore time vs live buffers x attachments. */
+static int revoke_case(int nbuf, int natt, double *rev, double *res, int n)
+{
+	int total = nbuf * natt, *bufs, *imps, i, rep, ret = 0;
+	double t0;
+
+	bufs = calloc(nbuf, sizeof(*bufs));
+	imps = calloc(total, sizeof(*imps));
+	if (!bufs || !imps) {
+		free(bufs);
+		free(imps);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nbuf; i++)
+		bufs[i] = -1;
+	for (i = 0; i < total; i++)
+		imps[i] = -1;
+	for (i = 0; i < nbuf && !ret; i++) {
+		bufs[i] = rv_export(exp_dev.v.device, BAR,
+				    (uint64_t)(i % BAR_PAGES) * PAGE, PAGE);
+		if (bufs[i] < 0)
+			ret = bufs[i];
+	}
+	/* Each edu-importer open is one context holding one attachment. */
+	for (i = 0; i < total && !ret; i++) {
+		imps[i] = rv_imp_open();
+		if (imps[i] < 0)
+			ret = imps[i];
+		else
+			ret = rv_imp_attach(imps[i], bufs[i / natt],
+					    EDU_IMP_ATTACH_DYNAMIC);
+	}
+	for (rep = 0; rep < n && !ret; rep++) {
+		/* Every attachment mapped, so the revoke has work to do. */
+		for (i = 0; i < total && !ret; i++)
+			ret = rv_imp_ioctl(imps[i], EDU_IMP_IOC_MAP);
+		if (ret)
+			break;
+		t0 = now_s();
+		ret = rv_set_memory(&exp_dev, false);
+		rev[rep] = now_s() - t0;
+		if (ret)
+			break;
+		t0 = now_s();
+		ret = rv_set_memory(&exp_dev, true);
+		res[rep] = now_s() - t0;
+		/*
+		 * The revoke left every mapping gone or dead: unmap before
+		 * the next round maps again.
+		 */
+		for (i = 0; i < total && !ret; i++)
+			ret = rv_imp_ioctl(imps[i], EDU_IMP_IOC_UNMAP);
+	}
+	for (i = 0; i < total; i++)
+		if (imps[i] >= 0)
+			close(imps[i]);
+	for (i = 0; i < nbuf; i++)
+		if (bufs[i] >= 0)
+			close(bufs[i]);
+	free(bufs);
+	free(imps);
+	return ret;
+}
+
+static int sect_revoke(void)
+{
+	static const int full_b[] = { 10, 100, 1000 }, small_b[] = { 2, 10 };
+	static const int full_a[] = { 1, 4 }, small_a[] = { 1, 2 };
+	const int *bs = tiny ? small_b : full_b, *as = tiny ? small_a : full_a;
+	int nb = tiny ? 2 : 3, a, b, ret = 0;
+	double rev[MAX_REPS], res[MAX_REPS];
+	char name[32];
+
+	for (a = 0; a < 2 && !ret; a++) {
+		for (b = 0; b < nb && !ret; b++) {
+			int n = tiny ? 1 : 5;
+
+			ret = revoke_case(bs[b], as[a], rev, res, n);
+			if (ret)
+				break;
+			snprintf(name, sizeof(name), "revoke-att%d", as[a]);
+			row("revoke", name, bs[b], "s", rev, n, NULL);
+			snprintf(name, sizeof(name), "restore-att%d", as[a]);
+			row("revoke", name, bs[b], "s", res, n, NULL);
+		}
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Item 5: kernel memory per export and per range.                     */
+
+/*
+ * Kernel memory in bytes, two ways: SUnreclaim (unreclaimable slab, which
+ * since Linux 5.11 also counts kmalloc() allocations too large for a slab
+ * cache, i.e. the range arrays; not vmalloc) and MemFree (everything,
+ * but blurred by the per-CPU page lists, so only meaningful in bulk).
+ */
+static void kmem(long *free_b, long *slab_b)
+{
+	rv_slab_shrink();
+	*free_b = rv_meminfo_kb("MemFree") * 1024;
+	*slab_b = rv_meminfo_kb("SUnreclaim") * 1024;
+}
+
+static int mem_case(int count, uint32_t nr, double *by_free, double *by_slab)
+{
+	long f0, s0, f1, s1;
+	int *fds, i, ret = 0;
+
+	fds = calloc(count, sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	fill_ranges(nr, true);
+	kmem(&f0, &s0);
+	for (i = 0; i < count; i++) {
+		fds[i] = export_ranges(nr);
+		if (fds[i] < 0) {
+			ret = fds[i];
+			break;
+		}
+	}
+	if (!ret) {
+		kmem(&f1, &s1);
+		*by_free = (double)(f0 - f1) / count;
+		*by_slab = (double)(s1 - s0) / count;
+	}
+	while (i-- > 0)
+		close(fds[i]);
+	free(fds);
+	return ret;
+}
+
+static int sect_memory(void)
+{
+	int count1 = tiny ? 200 : 10000, countn = tiny ? 4 : 16;
+	uint32_t nrn = tiny ? 4096 : 65536;
+	double f1[MAX_REPS], s1[MAX_REPS], fn[MAX_REPS], sn[MAX_REPS];
+	int n = tiny ? 1 : 3, rep, ret = 0;
+	char extra[96];
+
+	for (rep = 0; rep < n && !ret; rep++) {
+		ret = mem_case(count1, 1, &f1[rep], &s1[rep]);
+		if (!ret)
+			ret = mem_case(countn, nrn, &fn[rep], &sn[rep]);
+		/* Per range: what an export of nrn ranges adds over one. */
+		fn[rep] = (fn[rep] - f1[rep]) / (nrn - 1);
+		sn[rep] = (sn[rep] - s1[rep]) / (nrn - 1);
+	}
+	if (ret)
+		return ret;
+	snprintf(extra, sizeof(extra), "%s; %d exports of 1 range", exporter,
+		 count1);
+	row_v("memory", "per-export-sunreclaim", 1, "B", s1, n, extra, true);
+	row_v("memory", "per-export-memfree", 1, "B", f1, n, extra, true);
+	snprintf(extra, sizeof(extra), "%s; %d exports of %u ranges", exporter,
+		 countn, nrn);
+	row_v("memory", "per-range-sunreclaim", nrn, "B", sn, n, extra, true);
+	row_v("memory", "per-range-memfree", nrn, "B", fn, n, extra, true);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Item 6: edu DMA into the exported BAR vs into a udmabuf.            */
+
+/* Seconds per transfer of @len bytes into @imp's buffer, @count times. */
+static int dma_batch(int imp, const uint8_t *src, uint32_t len, int count,
+		     double *out)
+{
+	double t0 = now_s();
+	int i, ret;
+
+	for (i = 0; i < count; i++) {
+		ret = rv_imp_dma(imp, (uint64_t)i * PAGE, (void *)src, len,
+				 EDU_IMP_DIR_TO_DMABUF);
+		if (ret)
+			return ret;
+	}
+	*out = (now_s() - t0) / count;
+	return 0;
+}
+
+static int sect_p2p(void)
+{
+	const uint32_t len = EDU_IMP_DMA_MAX_LEN;
+	int count = tiny ? 2 : 8, n = tiny ? 1 : 5, rep, i, ret;
+	uint64_t size = (uint64_t)count * PAGE, arrived = 0, cpu_written = 0;
+	int bar_buf = -1, udma_buf = -1, memfd = -1, imp_bar = -1, imp_udma = -1;
+	double t_bar[MAX_REPS], t_udma[MAX_REPS], bps_bar[MAX_REPS],
+	       bps_udma[MAX_REPS];
+	uint8_t src[EDU_IMP_DMA_MAX_LEN], got[EDU_IMP_DMA_MAX_LEN];
+	uint64_t bar_off = 0;
+	char extra[128];
+
+	ret = udmabuf_open();
+	if (ret)
+		return ret;
+	ret = region_offset(exp_dev.v.device, BAR, &bar_off);
+	if (ret)
+		return ret;
+	/* Zero the target pages through VFIO before the DMA phase. */
+	memset(got, 0, sizeof(got));
+	for (i = 0; i < count; i++)
+		if (pwrite(exp_dev.v.device, got, len,
+			   bar_off + (uint64_t)i * PAGE) != (ssize_t)len)
+			return -EIO;
+	rv_fill(src, len, 0xb10);
+
+	ret = rv_import_mapped(exp_dev.v.device, BAR, size, &bar_buf, &imp_bar);
+	if (ret)
+		goto out;
+	memfd = memfd_sealed(size);
+	if (memfd < 0) {
+		ret = memfd;
+		goto out;
+	}
+	udma_buf = udmabuf_create(memfd, size);
+	if (udma_buf < 0) {
+		ret = udma_buf;
+		goto out;
+	}
+	imp_udma = rv_imp_open();
+	if (imp_udma < 0) {
+		ret = imp_udma;
+		goto out;
+	}
+	/*
+	 * udmabuf is a static exporter of pages: a static attachment (the
+	 * core maps at attach time), as a non-P2P importer would use.
+	 */
+	ret = rv_imp_attach(imp_udma, udma_buf, EDU_IMP_ATTACH_STATIC);
+	if (!ret)
+		ret = rv_imp_ioctl(imp_udma, EDU_IMP_IOC_MAP);
+	if (ret)
+		goto out;
+	for (rep = 0; rep < n && !ret; rep++) {
+		ret = dma_batch(imp_bar, src, len, count, &t_bar[rep]);
+		if (!ret)
+			ret = dma_batch(imp_udma, src, len, count, &t_udma[rep]);
+		bps_bar[rep] = len / t_bar[rep];
+		bps_udma[rep] = len / t_udma[rep];
+	}
+	if (ret)
+		goto out;
+	/*
+	 * 0 CPU-copied bytes into the BAR: since zeroing it, this process
+	 * neither wrote to the BAR through VFIO nor mapped it; whatever the
+	 * BAR now holds came by edu's DMA. Read it back through VFIO.
+	 */
+	for (i = 0; i < count; i++) {
+		if (pread(exp_dev.v.device, got, len,
+			  bar_off + (uint64_t)i * PAGE) != (ssize_t)len) {
+			ret = -EIO;
+			goto out;
+		}
+		if (!memcmp(got, src, len))
+			arrived += len;
+	}
+	snprintf(extra, sizeof(extra),
+		 "%s/udmabuf; BAR bytes by DMA %llu of %llu; CPU-written %llu",
+		 exporter, (unsigned long long)arrived,
+		 (unsigned long long)count * len,
+		 (unsigned long long)cpu_written);
+	row_ratio("p2p", "dma-to-buffer", len, "B/s", bps_bar, bps_udma, n,
+		  extra);
+	if (arrived != (uint64_t)count * len)
+		bad_rows++;
+out:
+	if (imp_udma >= 0)
+		close(imp_udma);
+	if (imp_bar >= 0)
+		close(imp_bar);
+	if (udma_buf >= 0)
+		close(udma_buf);
+	if (bar_buf >= 0)
+		close(bar_buf);
+	if (memfd >= 0)
+		close(memfd);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+
+static bool want(const char *section)
+{
+	const char *only = getenv("BENCH_PERF_ONLY");
+	char buf[128], *tok, *save;
+
+	if (!only || !*only)
+		return true;
+	snprintf(buf, sizeof(buf), "%s", only);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (!strcmp(tok, section))
+			return true;
+	return false;
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(void);
+		bool needs_exporter;
+	} sections[] = {
+		{ "vfio", sect_vfio, false },
+		{ "udmabuf", sect_udmabuf, true },
+		{ "scaling", sect_scaling, true },
+		{ "revoke", sect_revoke, true },
+		{ "memory", sect_memory, true },
+		{ "p2p", sect_p2p, true },
+	};
+	const int nsec = sizeof(sections) / sizeof(sections[0]);
+	struct rlimit rl = { 65536, 65536 };
+	const char *env;
+	bool opened = false;
+	int s, ret;
+
+	env = getenv("BENCH_PERF_SCALE");
+	tiny = env && !strcmp(env, "tiny");
+	env = getenv("BENCH_EXPORTER");
+	if (env && *env)
+		exporter = env;
+	ksft_print_header();
+	ksft_set_plan(nsec);
+	printf("# bench_perf: scale %s, exporter %s\n", tiny ? "tiny" : "full",
+	       exporter);
+	/* 1000 buffers x 4 attachments, 10 000 exports: many fds. */
+	setrlimit(RLIMIT_NOFILE, &rl);
+	/* Grow the fd table now, not inside a memory measurement. */
+	if (dup2(0, 20000) >= 0)
+		close(20000);
+	ranges = calloc(MAX_RANGES, sizeof(*ranges));
+	ret = ranges ? bench_find_pci(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
+				      0, ivs_bdf, sizeof(ivs_bdf)) : -ENOMEM;
+	if (!ret)
+		ret = rv_load_modules();
+	for (s = 0; s < nsec; s++) {
+		if (!want(sections[s].name)) {
+			ksft_test_result_skip("%s: not selected\n",
+					      sections[s].name);
+			continue;
+		}
+		if (ret) {
+			section_done(sections[s].name, ret);
+			continue;
+		}
+		if (sections[s].needs_exporter && !opened) {
+			ret = open_exporter();
+			if (ret) {
+				section_done(sections[s].name, ret);
+				continue;
+			}
+			opened = true;
+		}
+		section_done(sections[s].name, sections[s].fn());
+	}
+	if (opened)
+		rv_dev_close(&exp_dev);
+	ksft_finished();
+}
