@@ -57,4 +57,10 @@ clean:
 distclean: clean
 	rm -rf .cache
 
-.PHONY: all deps examples demo check stress stress-bench clean distclean
+# What the driver costs and how it scales (docs/performance.md): one boot
+# of the benchmark program; table, CSVs and plots under results/bench/.
+# BENCH_SCALE=tiny is the configuration `make check` runs.
+bench: deps
+	KVER=$(KVER) vm/bench
+
+.PHONY: all deps examples demo check stress stress-bench bench clean distclean

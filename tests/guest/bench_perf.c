@@ -230,7 +230,7 @@ static int time_op(struct bench_vfio *v, enum vfio_op op, double *out)
 		iters = tiny ? 2 : 10;
 		break;
 	default:
-		iters = tiny ? 100 : 2000;
+		iters = tiny ? 50 : 2000;
 	}
 	t0 = now_s();
 	for (i = 0; i < iters; i++) {
@@ -694,7 +694,7 @@ static int mem_case(int count, uint32_t nr, double *by_free, double *by_slab)
 
 static int sect_memory(void)
 {
-	int count1 = tiny ? 200 : 10000, countn = tiny ? 4 : 16;
+	int count1 = tiny ? 100 : 10000, countn = tiny ? 4 : 16;
 	uint32_t nrn = tiny ? 4096 : 65536;
 	double f1[MAX_REPS], s1[MAX_REPS], fn[MAX_REPS], sn[MAX_REPS];
 	int n = tiny ? 1 : 3, rep, ret = 0;
@@ -876,6 +876,7 @@ int main(void)
 	const char *env;
 	bool opened = false;
 	int s, ret;
+	double t0;
 
 	env = getenv("BENCH_PERF_SCALE");
 	tiny = env && !strcmp(env, "tiny");
@@ -914,7 +915,12 @@ int main(void)
 			}
 			opened = true;
 		}
-		section_done(sections[s].name, sections[s].fn());
+		t0 = now_s();
+		ret = sections[s].fn();
+		/* Where the time goes: keeps the tiny run under its budget. */
+		printf("# %s: %.1f s\n", sections[s].name, now_s() - t0);
+		section_done(sections[s].name, ret);
+		ret = 0;
 	}
 	if (opened)
 		rv_dev_close(&exp_dev);
