@@ -531,16 +531,16 @@ static int sect_scaling(void)
 					ret = fd;
 					break;
 				}
-				ret = rv_imp_attach(imp, fd, EDU_IMP_ATTACH_DYNAMIC);
+				ret = edu_attach(imp, fd, EDU_IMP_ATTACH_DYNAMIC);
 				if (!ret) {
 					t0 = now_s();
-					ret = rv_imp_ioctl(imp, EDU_IMP_IOC_MAP);
+					ret = edu_map(imp);
 					map_t[rep] = now_s() - t0;
 				}
 				if (!ret)
-					ret = rv_imp_info(imp, &info);
+					ret = edu_info(imp, &info);
 				nents = info.nents;
-				rv_imp_ioctl(imp, EDU_IMP_IOC_DETACH);
+				edu_detach(imp);
 				close(fd);
 			}
 			if (ret)
@@ -588,13 +588,13 @@ static int revoke_case(int nbuf, int natt, double *rev, double *res, int n)
 		if (imps[i] < 0)
 			ret = imps[i];
 		else
-			ret = rv_imp_attach(imps[i], bufs[i / natt],
+			ret = edu_attach(imps[i], bufs[i / natt],
 					    EDU_IMP_ATTACH_DYNAMIC);
 	}
 	for (rep = 0; rep < n && !ret; rep++) {
 		/* Every attachment mapped, so the revoke has work to do. */
 		for (i = 0; i < total && !ret; i++)
-			ret = rv_imp_ioctl(imps[i], EDU_IMP_IOC_MAP);
+			ret = edu_map(imps[i]);
 		if (ret)
 			break;
 		t0 = now_s();
@@ -610,7 +610,7 @@ static int revoke_case(int nbuf, int natt, double *rev, double *res, int n)
 		 * the next round maps again.
 		 */
 		for (i = 0; i < total && !ret; i++)
-			ret = rv_imp_ioctl(imps[i], EDU_IMP_IOC_UNMAP);
+			ret = edu_unmap(imps[i]);
 	}
 	for (i = 0; i < total; i++)
 		if (imps[i] >= 0)
@@ -732,7 +732,7 @@ static int dma_batch(int imp, const uint8_t *src, uint32_t len, int count,
 	int i, ret;
 
 	for (i = 0; i < count; i++) {
-		ret = rv_imp_dma(imp, (uint64_t)i * PAGE, (void *)src, len,
+		ret = edu_dma(imp, (uint64_t)i * PAGE, (void *)src, len,
 				 EDU_IMP_DIR_TO_DMABUF);
 		if (ret)
 			return ret;
@@ -765,7 +765,7 @@ static int sect_p2p(void)
 		if (pwrite(exp_dev.v.device, got, len,
 			   bar_off + (uint64_t)i * PAGE) != (ssize_t)len)
 			return -EIO;
-	rv_fill(src, len, 0xb10);
+	pattern_fill(src, len, 0xb10);
 
 	ret = rv_import_mapped(exp_dev.v.device, BAR, size, &bar_buf, &imp_bar);
 	if (ret)
@@ -789,9 +789,9 @@ static int sect_p2p(void)
 	 * udmabuf is a static exporter of pages: a static attachment (the
 	 * core maps at attach time), as a non-P2P importer would use.
 	 */
-	ret = rv_imp_attach(imp_udma, udma_buf, EDU_IMP_ATTACH_STATIC);
+	ret = edu_attach(imp_udma, udma_buf, EDU_IMP_ATTACH_STATIC);
 	if (!ret)
-		ret = rv_imp_ioctl(imp_udma, EDU_IMP_IOC_MAP);
+		ret = edu_map(imp_udma);
 	if (ret)
 		goto out;
 	for (rep = 0; rep < n && !ret; rep++) {
