@@ -5,10 +5,12 @@
  * We are a dynamic exporter (we have pin/unpin): otherwise the dma-buf core
  * would map once at attach time and hand the cached, soon stale, table to
  * the importer forever.  Only importers that honour revocation may use the
- * buffer: dynamic importers (importer_ops with move_notify) that allow
+ * buffer: dynamic importers (importer_ops with move_notify, called
+ * invalidate_mappings since 7.0: vpd_attach_revocable()) that allow
  * peer-to-peer and never pin.
  *
- * Pin mechanism.  With CONFIG_DMABUF_MOVE_NOTIFY=y the core never calls our
+ * Pin mechanism.  With CONFIG_DMABUF_MOVE_NOTIFY=y (and from 7.0 on, which
+ * has no such option and always behaves so) the core never calls our
  * pin on its own (static importers, which would make it do so at attach,
  * are refused in attach), so every pin is an importer's dma_buf_pin() and
  * is refused with -EOPNOTSUPP.
@@ -63,9 +65,9 @@ static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
 				     dev_name(attach->dev));
 		return -EOPNOTSUPP;
 	}
-	if (!attach->importer_ops || !attach->importer_ops->move_notify) {
+	if (!vpd_attach_revocable(attach)) {
 		dev_info_ratelimited(&exp->pdev->dev,
-				     "dma-buf attach refused: %s is a static importer and cannot honour revocation\n",
+				     "dma-buf attach refused: %s takes no move notification and cannot honour revocation\n",
 				     dev_name(attach->dev));
 		return -EOPNOTSUPP;
 	}
@@ -102,7 +104,7 @@ static int vpd_dmabuf_pin(struct dma_buf_attachment *attach)
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) && !va->pin_pending) {
+	if (vpd_core_pins_on_map() && !va->pin_pending) {
 		va->pin_pending = true;
 		return 0;
 	}
@@ -119,7 +121,7 @@ static void vpd_dmabuf_unpin(struct dma_buf_attachment *attach)
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	if (IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+	if (!vpd_core_pins_on_map())
 		return;
 	if (va->unpin_due)
 		va->unpin_due--;
@@ -137,7 +139,7 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+	if (vpd_core_pins_on_map())
 		va->pin_pending = false;
 
 	if (exp->revoked) {
@@ -178,7 +180,7 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 	}
 out:
 	/* On failure the core unpins right away (MOVE_NOTIFY=n). */
-	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) && IS_ERR(sgt))
+	if (vpd_core_pins_on_map() && IS_ERR(sgt))
 		va->unpin_due++;
 	return sgt;
 }
@@ -201,7 +203,7 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 		va->nr_maps--;
 	/* A revoke may be waiting for this one (revoke.c). */
 	vpd_export_unmapped(exp);
-	if (!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
+	if (vpd_core_pins_on_map())
 		va->unpin_due++;
 }
 

@@ -221,6 +221,12 @@ static const struct vfio_device_ops vpd_ops = {
 	.mmap		= vfio_pci_core_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
+#ifdef HAVE_VFIO_PCI_CORE_MATCH_TOKEN_UUID
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+#endif
+#ifdef HAVE_VFIO_GET_REGION_INFO_CAPS
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
+#endif
 #ifdef HAVE_VFIO_IOMMUFD_PHYSICAL
 	.bind_iommufd	= vfio_iommufd_physical_bind,
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,
@@ -228,6 +234,10 @@ static const struct vfio_device_ops vpd_ops = {
 #endif
 #ifdef HAVE_VFIO_DETACH_IOAS
 	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#endif
+#ifdef HAVE_VFIO_PASID_ATTACH_IOAS
+	.pasid_attach_ioas = vfio_iommufd_physical_pasid_attach_ioas,
+	.pasid_detach_ioas = vfio_iommufd_physical_pasid_detach_ioas,
 #endif
 };
 

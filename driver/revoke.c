@@ -195,7 +195,7 @@ static bool vpd_export_set_revoked(struct vpd_export *exp, bool revoke,
 		revoke = true;
 	if (exp->revoked != revoke) {
 		exp->revoked = revoke;
-		dma_buf_move_notify(exp->dmabuf);
+		vpd_invalidate_mappings(exp->dmabuf);
 		notified_revoke = revoke;
 		/*
 		 * Already revoked: zapped on that edge, and no fault maps a

@@ -58,6 +58,49 @@
 #include "compat.h"
 #include <linux/vfio_dmabuf.h>
 
+/*
+ * dma-buf API differences, decided by the probes in compat/probes/.
+ *
+ * Linux 7.0 renamed dma_buf_move_notify() and the importer op it calls
+ * (move_notify) to invalidate_mappings, and made that op optional: an
+ * importer without it (RDMA's pinned umem) is not revocable.
+ */
+static inline void vpd_invalidate_mappings(struct dma_buf *dmabuf)
+{
+#ifdef HAVE_DMA_BUF_INVALIDATE_MAPPINGS
+	dma_buf_invalidate_mappings(dmabuf);
+#else
+	dma_buf_move_notify(dmabuf);
+#endif
+}
+
+/* Does the importer take notifications, so that it honours a revoke? */
+static inline bool vpd_attach_revocable(struct dma_buf_attachment *attach)
+{
+#if defined(HAVE_DMA_BUF_ATTACH_REVOCABLE)
+	return dma_buf_attach_revocable(attach);
+#elif defined(HAVE_DMA_BUF_ATTACH_OPS_INVALIDATE_MAPPINGS)
+	return attach->importer_ops && attach->importer_ops->invalidate_mappings;
+#else
+	return attach->importer_ops && attach->importer_ops->move_notify;
+#endif
+}
+
+/*
+ * Does dma_buf_map_attachment() call our pin before each map (and unpin
+ * after each unmap) of a dynamic importer?  Only with
+ * CONFIG_DMABUF_MOVE_NOTIFY=n; Linux 7.0 removed that option and behaves
+ * as with =y, in the series that added dma_buf_attach_revocable().
+ */
+static inline bool vpd_core_pins_on_map(void)
+{
+#ifdef HAVE_DMA_BUF_ATTACH_REVOCABLE
+	return false;
+#else
+	return !IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY);
+#endif
+}
+
 #define VPD_NAME	"vfio-pci-dmabuf"
 
 /*

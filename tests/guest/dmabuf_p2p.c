@@ -118,6 +118,8 @@ TEST_F(p2p, static_importer_refused)
 /*
  * A pinning importer cannot honour a revoke (docs/design.md, "Dynamic
  * exporter and the MOVE_NOTIFY=n pin mechanism"):
+ * - 7.x: it has no invalidate_mappings op (like RDMA's pinned umem there),
+ *   so it is not dma_buf_attach_revocable(): its attach is refused.
  * - MOVE_NOTIFY=y (our debug kernel): its dma_buf_pin() is refused, so
  *   ATTACH (attach + pin) fails with EOPNOTSUPP.
  * - MOVE_NOTIFY=n (Debian's 6.12): the core itself pins before every map,
@@ -127,13 +129,25 @@ TEST_F(p2p, static_importer_refused)
 TEST_F(p2p, pinned_importer_refused)
 {
 	struct vfio_region_dma_range r = { 0, PAGE };
-	int fd, mn, ret;
+	int fd, mn, rc, ret;
+	char what[128];
 
 	mn = kernel_has_move_notify();
 	ASSERT_LE(0, mn);
+	rc = kernel_revocable_contract();
+	ASSERT_LE(0, rc);
 	fd = export_ranges(_metadata, self, &r, 1);
 	ASSERT_LE(0, fd);
 	ret = edu_attach(self->imp, fd, EDU_IMP_ATTACH_PINNED);
+	if (rc) {
+		TH_LOG("7.x: the attach of a non-revocable importer is refused");
+		EXPECT_EQ(-EOPNOTSUPP, ret);
+		snprintf(what, sizeof(what), "dma-buf attach refused: %s",
+			 self->edu);
+		EXPECT_EQ(1, logged(self, what)) TH_LOG("no \"%s\"", what);
+		close(fd);
+		return;
+	}
 	if (mn) {
 		TH_LOG("MOVE_NOTIFY=y: the pin at ATTACH is refused");
 		EXPECT_EQ(-EOPNOTSUPP, ret);

@@ -579,9 +579,11 @@ TEST_F(rv, low_power_entry_revokes_exit_restores)
 /*
  * Importers that cannot honour a revoke get no mapping. Static (no
  * importer ops, hence no peer2peer): attach fails. Pinned (RDMA pinned
- * umem pattern): MOVE_NOTIFY=y: dma_buf_pin() fails, so ATTACH fails;
- * MOVE_NOTIFY=n: the exporter cannot tell the importer's pin from the
- * core's pin-for-map at pin time, so ATTACH succeeds and MAP fails.
+ * umem pattern): on 7.x it has no invalidate_mappings op, so it is not
+ * dma_buf_attach_revocable() and its attach fails; MOVE_NOTIFY=y:
+ * dma_buf_pin() fails, so ATTACH fails; MOVE_NOTIFY=n: the exporter
+ * cannot tell the importer's pin from the core's pin-for-map at pin time,
+ * so ATTACH succeeds and MAP fails.
  */
 TEST_F(rv, pinned_and_static_importers_are_refused)
 {

@@ -299,17 +299,49 @@ long pattern_check(const void *buf, size_t len, uint32_t seed)
 }
 
 /*
- * Neither bench kernel has /proc/config.gz. Debian's 6.12 is built with
- * CONFIG_DMABUF_MOVE_NOTIFY=n; our debug kernel (release suffix
- * "-vfio-dmabuf-debug", vm/debug-kernel/debug.config) with =y.
+ * No bench kernel has /proc/config.gz. Debian's 6.1 and 6.12 are built
+ * with CONFIG_DMABUF_MOVE_NOTIFY=n; our debug kernel (release suffix
+ * "-vfio-dmabuf-debug", vm/debug-kernel/debug.config) with =y. From 7.0
+ * the option is gone and the core always behaves as with =y; those
+ * kernels are the ones with dma_buf_attach_revocable().
  */
 int kernel_has_move_notify(void)
 {
 	struct utsname u;
+	int r;
 
+	r = kernel_revocable_contract();
+	if (r)
+		return r;
 	if (uname(&u))
 		return -errno;
 	return strstr(u.release, "-vfio-dmabuf-debug") != NULL;
+}
+
+int kernel_has_symbol(const char *name)
+{
+	char line[512], sym[256];
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/proc/kallsyms", "r");
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %255s", sym) == 1 &&
+			!strcmp(sym, name);
+	fclose(f);
+	return found;
+}
+
+int kernel_revocable_contract(void)
+{
+	return kernel_has_symbol("dma_buf_attach_revocable");
+}
+
+int kernel_has_vfio_dmabuf(void)
+{
+	return kernel_has_symbol("vfio_pci_core_feature_dma_buf");
 }
 
 /* Load vfio_iommu_type1, vfio_pci_dmabuf and edu-importer. */

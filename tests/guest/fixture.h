@@ -100,8 +100,20 @@ void pattern_fill(void *buf, size_t len, uint32_t seed);
 /* Index of the first mismatching byte, or -1 when all match. */
 long pattern_check(const void *buf, size_t len, uint32_t seed);
 
-/* 1 if the running kernel has CONFIG_DMABUF_MOVE_NOTIFY=y (see .c). */
+/*
+ * 1 if the dma-buf core never pins a dynamic importer's buffer around its
+ * maps: CONFIG_DMABUF_MOVE_NOTIFY=y, or a 7.x kernel (see .c).
+ */
 int kernel_has_move_notify(void);
+/* 1 if /proc/kallsyms lists @name (loaded modules included), else 0. */
+int kernel_has_symbol(const char *name);
+/*
+ * 1 on kernels with dma_buf_attach_revocable() (7.0+): importers without
+ * an invalidate_mappings op are not revocable, and may leave it out.
+ */
+int kernel_revocable_contract(void);
+/* 1 if vfio_pci_core (loaded) has upstream's exporter (7.x, feature 11). */
+int kernel_has_vfio_dmabuf(void);
 
 /*
  * An exporter bound to vfio-pci-dmabuf and opened, reached by vendor and

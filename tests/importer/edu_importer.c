@@ -233,8 +233,11 @@ static void edu_imp_fence_release(struct dma_fence *f)
 	module_put(THIS_MODULE);
 }
 
+/* Our seqnos are 64-bit: said in the ops, or at init since 6.16. */
 static const struct dma_fence_ops edu_imp_fence_ops = {
+#ifndef HAVE_DMA_FENCE_INIT64
 	.use_64bit_seqno = true,
+#endif
 	.get_driver_name = edu_imp_fence_driver_name,
 	.get_timeline_name = edu_imp_fence_timeline_name,
 	.release = edu_imp_fence_release,
@@ -263,8 +266,13 @@ static struct edu_imp_fence *edu_imp_fence_create(struct edu_imp_dev *edu,
 	f->edu = edu;
 	f->len = len;
 	INIT_DELAYED_WORK(&f->work, edu_imp_fence_work);
+#ifdef HAVE_DMA_FENCE_INIT64
+	dma_fence_init64(&f->base, &edu_imp_fence_ops, &f->lock, edu->fence_ctx,
+			 ++edu->seqno);
+#else
 	dma_fence_init(&f->base, &edu_imp_fence_ops, &f->lock, edu->fence_ctx,
 		       ++edu->seqno);
+#endif
 	return f;
 }
 
@@ -523,8 +531,11 @@ static void edu_imp_move_notify(struct dma_buf_attachment *attach)
 
 /*
  * Pinned importer (like RDMA's pinned umem): it cannot stop its device, so
- * a move is a bug of the exporter. Only count and complain.
+ * a move is a bug of the exporter. Only count and complain. From 7.0 the
+ * notification op is optional and pinned importers leave it out, which
+ * makes them not revocable (dma_buf_attach_revocable()): so does ours.
  */
+#ifndef HAVE_DMA_BUF_ATTACH_REVOCABLE
 static void edu_imp_pinned_move_notify(struct dma_buf_attachment *attach)
 {
 	struct edu_imp_ctx *ctx = attach->importer_priv;
@@ -535,25 +546,40 @@ static void edu_imp_pinned_move_notify(struct dma_buf_attachment *attach)
 	dev_info_ratelimited(&ctx->edu->pdev->dev,
 			     "move_notify on a pinned attachment, ignored\n");
 }
+#endif
+
+/*
+ * The importer op that receives the exporter's notifications: move_notify,
+ * renamed invalidate_mappings in 7.0.
+ */
+#ifdef HAVE_DMA_BUF_ATTACH_OPS_INVALIDATE_MAPPINGS
+#define EDU_IMP_NOTIFY_OP invalidate_mappings
+#else
+#define EDU_IMP_NOTIFY_OP move_notify
+#endif
 
 static const struct dma_buf_attach_ops edu_imp_dyn_ops = {
 	.allow_peer2peer = true,
-	.move_notify = edu_imp_move_notify,
+	.EDU_IMP_NOTIFY_OP = edu_imp_move_notify,
 };
 
 static const struct dma_buf_attach_ops edu_imp_dyn_nop2p_ops = {
 	.allow_peer2peer = false,
-	.move_notify = edu_imp_move_notify,
+	.EDU_IMP_NOTIFY_OP = edu_imp_move_notify,
 };
 
 static const struct dma_buf_attach_ops edu_imp_pinned_ops = {
 	.allow_peer2peer = true,
-	.move_notify = edu_imp_pinned_move_notify,
+#ifndef HAVE_DMA_BUF_ATTACH_REVOCABLE
+	.EDU_IMP_NOTIFY_OP = edu_imp_pinned_move_notify,
+#endif
 };
 
 static const struct dma_buf_attach_ops edu_imp_pinned_nop2p_ops = {
 	.allow_peer2peer = false,
-	.move_notify = edu_imp_pinned_move_notify,
+#ifndef HAVE_DMA_BUF_ATTACH_REVOCABLE
+	.EDU_IMP_NOTIFY_OP = edu_imp_pinned_move_notify,
+#endif
 };
 
 /*
@@ -859,8 +885,11 @@ static long edu_imp_ioctl_info(struct edu_imp_ctx *ctx, void __user *argp)
 		info.attached = 1;
 		info.size = ctx->dmabuf->size;
 		info.exporter_dynamic = dma_buf_is_dynamic(ctx->dmabuf);
-		info.importer_dynamic =
-			dma_buf_attachment_is_dynamic(ctx->attach);
+		/*
+		 * What dma_buf_attachment_is_dynamic() says; 7.0 made that
+		 * helper private to the dma-buf core.
+		 */
+		info.importer_dynamic = !!ctx->attach->importer_ops;
 		info.peer2peer = ctx->attach->peer2peer;
 	}
 
@@ -1521,7 +1550,13 @@ static int __init edu_imp_init(void)
 	int ret;
 
 	/* Fence signalling may be waited for under memory reclaim. */
+	/* Per-CPU, as before WQ_PERCPU existed (it must be said since). */
+#ifdef HAVE_WQ_PERCPU
+	edu_imp_wq = alloc_workqueue("edu_importer",
+				     WQ_MEM_RECLAIM | WQ_PERCPU, 0);
+#else
 	edu_imp_wq = alloc_workqueue("edu_importer", WQ_MEM_RECLAIM, 0);
+#endif
 	if (!edu_imp_wq)
 		return -ENOMEM;
 	ret = pci_register_driver(&edu_imp_driver);
@@ -1543,4 +1578,8 @@ module_exit(edu_imp_exit);
 
 MODULE_DESCRIPTION("dma-buf test importer on QEMU's edu device");
 MODULE_LICENSE("GPL");
+#ifdef HAVE_MODULE_IMPORT_NS_IDENT
 MODULE_IMPORT_NS(DMA_BUF);
+#else
+MODULE_IMPORT_NS("DMA_BUF");
+#endif

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Linux 6.16 replaced the dma_fence_ops::use_64bit_seqno field with a
+ * fence flag set by dma_fence_init64(): a fence says at init, not in its
+ * ops, that its seqnos are 64-bit.
+ */
+#include <linux/dma-fence.h>
+#include <linux/module.h>
+
+void probe_fn(struct dma_fence *f, const struct dma_fence_ops *ops,
+	      spinlock_t *lock);
+void probe_fn(struct dma_fence *f, const struct dma_fence_ops *ops,
+	      spinlock_t *lock)
+{
+	dma_fence_init64(f, ops, lock, 1, 1);
+}
+
+MODULE_LICENSE("GPL");
