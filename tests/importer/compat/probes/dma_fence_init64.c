@@ -7,12 +7,15 @@
 #include <linux/dma-fence.h>
 #include <linux/module.h>
 
-void probe_fn(struct dma_fence *f, const struct dma_fence_ops *ops,
-	      spinlock_t *lock);
-void probe_fn(struct dma_fence *f, const struct dma_fence_ops *ops,
-	      spinlock_t *lock)
+struct probe_fence {
+	struct dma_fence base;
+	spinlock_t lock;	/* the fence's lock */
+};
+
+static void __maybe_unused probe_fn(struct probe_fence *f,
+				    const struct dma_fence_ops *ops)
 {
-	dma_fence_init64(f, ops, lock, 1, 1);
+	dma_fence_init64(&f->base, ops, &f->lock, 1, 1);
 }
 
 MODULE_LICENSE("GPL");
