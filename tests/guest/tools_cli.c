@@ -15,7 +15,7 @@
 #include "vfio-dmabuf.h"
 
 #include "bench_util.h"
-#include "dmabuf_util.h"
+#include "fixture.h"
 #include "kselftest_harness.h"
 #include "tools_util.h"
 
