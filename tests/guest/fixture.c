@@ -89,12 +89,31 @@ int dmabuf_fdinfo(int fd, const char *key, char *val, size_t len)
 	return ret;
 }
 
+const char *exporter_driver(void)
+{
+	const char *drv = getenv("EXPORTER");
+
+	return drv && *drv ? drv : VPD_DRIVER;
+}
+
+bool exporter_is_upstream(void)
+{
+	return !strcmp(exporter_driver(), UPSTREAM_DRIVER);
+}
+
+/* modprobe of a loaded module succeeds and ignores the parameters. */
+static int load_exporter_module(const char *params)
+{
+	if (exporter_is_upstream())
+		return bench_modprobe(UPSTREAM_DRIVER, NULL);
+	return bench_modprobe(VPD_MODULE, params);
+}
+
 int dmabuf_load_exporter(const char *params)
 {
 	int ret;
 
-	/* modprobe of a loaded module succeeds and ignores the parameters. */
-	ret = bench_modprobe(VPD_MODULE, params);
+	ret = load_exporter_module(params);
 	if (ret)
 		return ret;
 	return bench_modprobe("vfio_iommu_type1", NULL);
@@ -104,7 +123,7 @@ int dmabuf_open_exporter(const char *bdf, struct bench_vfio *v)
 {
 	int ret;
 
-	ret = bench_bind(bdf, VPD_DRIVER);
+	ret = bench_bind(bdf, exporter_driver());
 	if (ret)
 		return ret;
 	return bench_vfio_open(bdf, v);
@@ -351,7 +370,7 @@ int rv_load_modules(void)
 
 	ret = bench_modprobe("vfio_iommu_type1", NULL);
 	if (!ret)
-		ret = bench_modprobe(VPD_MODULE, VPD_P2P_PARAM);
+		ret = load_exporter_module(VPD_P2P_PARAM);
 	if (!ret)
 		ret = bench_modprobe(EDU_IMP_DRIVER, NULL);
 	return ret;
@@ -388,7 +407,7 @@ int rv_dev_open(uint16_t vid, uint16_t did, struct rv_dev *d)
 	d->v.container = d->v.group = d->v.device = -1;
 	ret = bench_find_pci(vid, did, 0, d->bdf, sizeof(d->bdf));
 	if (!ret)
-		ret = bench_bind(d->bdf, VPD_DRIVER);
+		ret = bench_bind(d->bdf, exporter_driver());
 	if (!ret)
 		ret = rv_dev_reopen(d);
 	return ret;
