@@ -63,6 +63,17 @@ bool exporter_is_upstream(void);
 			SKIP(return, "ours only: %s", why);		\
 	} while (0)
 
+/*
+ * Ours only: every refusal of ours logs a line; upstream's log none, so
+ * against upstream the line @needle (since @mark) is not looked for.
+ */
+#define EXPECT_OURS_LOGGED(mark, needle)				\
+	do {								\
+		if (!exporter_is_upstream())				\
+			EXPECT_EQ(1, kmsg_find(mark, needle, NULL, 0))	\
+				TH_LOG("no \"%s\"", needle);		\
+	} while (0)
+
 #define IVSHMEM_BAR		2
 #define PAGE			4096UL
 
