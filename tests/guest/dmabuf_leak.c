@@ -7,6 +7,11 @@
  * kernel) checks the rest after the suites.
  *
  * Must run last in its boot: the final test unloads the modules.
+ *
+ * Against upstream's exporter (EXPORTER=vfio-pci, issue 9) the cycles are
+ * *contract*; the debugfs list and the unload of the exporter's module are
+ * ours only (upstream's buffers belong to vfio_pci_core, built into the
+ * stock driver stack; the importer's module is still checked).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,7 +64,8 @@ TEST(export_map_cycles_leave_no_trace)
 	/* The counter sees our buffers (baseline + 1 while it is open). */
 	n0 = rv_dmabuf_count();
 	ASSERT_LE(1, n0);
-	ASSERT_EQ(1, rv_debugfs_exports(d.bdf, &yes, &no));
+	if (!exporter_is_upstream())
+		ASSERT_EQ(1, rv_debugfs_exports(d.bdf, &yes, &no));
 	close(buf);
 	settle();
 	ASSERT_EQ(n0 - 1, rv_dmabuf_count());
@@ -90,7 +96,8 @@ TEST(export_map_cycles_leave_no_trace)
 	       slab1);
 	EXPECT_EQ(n0, n1);
 	EXPECT_GT(SLAB_TOLERANCE_KB, slab1 - slab0);
-	EXPECT_EQ(0, rv_debugfs_exports(d.bdf, &yes, &no));
+	if (!exporter_is_upstream())
+		EXPECT_EQ(0, rv_debugfs_exports(d.bdf, &yes, &no));
 
 	close(imp);
 	rv_dev_close(&d);
@@ -158,6 +165,7 @@ static int module_loaded(const char *name)
  */
 TEST(modules_unload_after_fds_close)
 {
+	bool ours = !exporter_is_upstream();
 	struct rv_dev d;
 	int buf, imp;
 
@@ -171,17 +179,22 @@ TEST(modules_unload_after_fds_close)
 	ASSERT_EQ(0, edu_map(imp));
 	rv_dev_close(&d);
 
-	EXPECT_NE(0, bench_rmmod(VPD_MODULE));
+	/* Ours only: the exporter's module (upstream's is vfio_pci_core). */
+	if (ours)
+		EXPECT_NE(0, bench_rmmod(VPD_MODULE));
 	EXPECT_NE(0, bench_rmmod(EDU_IMP_DRIVER));
 	close(imp);
-	EXPECT_NE(0, bench_rmmod(VPD_MODULE));
+	if (ours)
+		EXPECT_NE(0, bench_rmmod(VPD_MODULE));
 	close(buf);
 	settle();
 
 	EXPECT_EQ(0, bench_rmmod(EDU_IMP_DRIVER));
-	EXPECT_EQ(0, bench_rmmod(VPD_MODULE));
 	EXPECT_FALSE(module_loaded("edu_importer"));
-	EXPECT_FALSE(module_loaded(VPD_MODULE));
+	if (ours) {
+		EXPECT_EQ(0, bench_rmmod(VPD_MODULE));
+		EXPECT_FALSE(module_loaded(VPD_MODULE));
+	}
 }
 
 TEST_HARNESS_MAIN
