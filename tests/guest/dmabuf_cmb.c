@@ -12,6 +12,11 @@
  * that refuses it first. The window check of the nvme backend cannot be
  * told apart from that one on this bench; cmb_window_is_bar2 proves the
  * premise so the test notices if QEMU ever changes it.
+ *
+ * Against upstream's exporter (EXPORTER=vfio-pci, issue 9): the refusal of
+ * a range beyond the BAR is *contract*; the CMB setup (CMBMSC.CRE) is ours
+ * only, and so is the DMA into the CMB, which needs a map through q35's
+ * host bridge (on no upstream list: upstream's EINVAL is asserted).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,7 +50,8 @@ FIXTURE_SETUP(cmb)
 	ASSERT_EQ(0, bench_find_pci(PCI_VID_REDHAT, PCI_DID_QEMU_NVME, 0,
 				    self->bdf, sizeof(self->bdf)));
 	ASSERT_EQ(0, dmabuf_load_exporter(VPD_P2P_PARAM));
-	ASSERT_EQ(0, dmabuf_set_hb_param("8086:29c0"));
+	if (!exporter_is_upstream())
+		ASSERT_EQ(0, dmabuf_set_hb_param("8086:29c0"));
 	ASSERT_EQ(0, dmabuf_open_exporter(self->bdf, &self->v));
 	self->kmsg = kmsg_mark();
 	ASSERT_LE(0, self->kmsg);
@@ -81,6 +87,7 @@ TEST_F(cmb, cmb_window_is_bar2)
 	uint32_t loc, sz, msc;
 	uint64_t unit;
 
+	OURS_ONLY("NVMe CMB window (CMBMSC.CRE set by vfio-pci-dmabuf)");
 	ASSERT_EQ(0, reg32(self->v.device, NVME_REG_CMBMSC, &msc));
 	ASSERT_EQ(0, reg32(self->v.device, NVME_REG_CMBLOC, &loc));
 	ASSERT_EQ(0, reg32(self->v.device, NVME_REG_CMBSZ, &sz));
@@ -111,6 +118,13 @@ TEST_F(cmb, edu_dma_into_cmb_reads_back_via_mmap)
 	fd = dmabuf_export(self->v.device, 2, O_CLOEXEC, &r, 1);
 	ASSERT_LE(0, fd) TH_LOG("export: %s", strerror(-fd));
 	ASSERT_EQ(0, edu_attach(imp, fd, 0));
+	if (exporter_is_upstream()) {
+		ASSERT_EQ(-EINVAL, edu_map(imp));
+		close(fd);
+		close(imp);
+		munmap(bar, size);
+		SKIP(return, "ours only: p2p_host_bridges (q35's host bridge is on no upstream list; upstream refuses the map: EINVAL)");
+	}
 	ASSERT_EQ(0, edu_map(imp));
 
 	pattern_fill(data, XFER, 0xc0b);
@@ -135,7 +149,7 @@ TEST_F(cmb, edu_dma_into_cmb_reads_back_via_mmap)
 	munmap(bar, size);
 }
 
-/* See the top comment: outside the CMB is beyond BAR2 here. */
+/* Contract. See the top comment: outside the CMB is beyond BAR2 here. */
 TEST_F(cmb, range_outside_cmb_refused)
 {
 	struct vfio_region_dma_range r = { CMB_SIZE - PAGE, 2 * PAGE };
@@ -149,8 +163,7 @@ TEST_F(cmb, range_outside_cmb_refused)
 	snprintf(want, sizeof(want),
 		 "%s: dma-buf export refused: range 0 (0xfff000+0x2000) beyond BAR2 size 0x1000000",
 		 self->bdf);
-	EXPECT_EQ(1, kmsg_find(self->kmsg, want, NULL, 0))
-		TH_LOG("no \"%s\"", want);
+	EXPECT_OURS_LOGGED(self->kmsg, want);
 }
 
 TEST_HARNESS_MAIN
