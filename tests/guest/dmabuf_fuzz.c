@@ -98,14 +98,6 @@ struct fz {
 	unsigned int hist_pos;
 };
 
-/* Does lseek(SEEK_END) on a dma-buf fd give @size? */
-static bool size_is(int fd, uint64_t size)
-{
-	off_t end = lseek(fd, 0, SEEK_END);
-
-	return end >= 0 && (uint64_t)end == size;
-}
-
 /* Read BAR bytes through the VFIO region (memory decoding must be on). */
 static int read_bar(struct fz *f, uint64_t off, void *buf, size_t len)
 {
@@ -341,31 +333,12 @@ static int touch_byte(volatile uint8_t *p, uint8_t *out)
 	return 0;
 }
 
+/* Send @fd to ourselves over the socket pair: a new fd, or -errno. */
 static int pass_fd(int sock[2], int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'x';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int ret = fd_send(sock[0], fd, 0);
 
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(sock[0], &msg, 0) != 1)
-		return -errno;
-	memset(cbuf, 0, sizeof(cbuf));
-	msg.msg_controllen = sizeof(cbuf);
-	if (recvmsg(sock[1], &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EPROTO;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
+	return ret ? ret : fd_recv(sock[1], 0);
 }
 
 /*
@@ -438,7 +411,7 @@ static int do_op(struct fz *f, enum fz_op op)
 		memcpy(f->obj[o].r, r, sizeof(r));
 		for (i = 0; i < (int)nr; i++)
 			f->obj[o].size += r[i].len;
-		CHECK(size_is(fd, f->obj[o].size),
+		CHECK(dmabuf_size(fd) == (off_t)f->obj[o].size,
 		      "size is not the sum of the ranges");
 		fz_note(f, "export slot %d obj %d nr %u%s", s, o, nr,
 			rdonly ? " ro" : "");
@@ -521,7 +494,7 @@ static int do_op(struct fz *f, enum fz_op op)
 		fd = pass_fd(f->sock, f->slot_fd[s]);
 		CHECK(fd >= 0, "SCM_RIGHTS: %s", strerror(-fd));
 		o = f->slot_obj[s];
-		CHECK(size_is(fd, f->obj[o].size),
+		CHECK(dmabuf_size(fd) == (off_t)f->obj[o].size,
 		      "received buffer has another size");
 		f->slot_fd[i] = fd;
 		f->slot_obj[i] = o;
@@ -758,13 +731,6 @@ static int check_importers(struct fz *f)
 		}
 	}
 	return 0;
-}
-
-static uint64_t env_u64(const char *name, uint64_t def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtoull(v, NULL, 0) : def;
 }
 
 FIXTURE(fuzz) {

@@ -237,57 +237,6 @@ static int mm_reap(pid_t pid, int cmd_fd)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-static int mm_send_fd(int sock, int fd)
-{
-	char data = 'f';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *c;
-
-	memset(&ctl, 0, sizeof(ctl));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
-}
-
-static int mm_recv_fd(int sock)
-{
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -errno;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* --- basic topology ------------------------------------------------------ */
 
 FIXTURE(mm)
@@ -645,7 +594,7 @@ TEST_F(mm, fd_passed_over_unix_socket_loses_access)
 		uint8_t *p;
 
 		close(sv[0]);
-		fd = mm_recv_fd(sv[1]);
+		fd = fd_recv(sv[1], 0);
 		if (fd < 0)
 			_exit(2);
 		p = mm_map(fd, EXP_LEN, PROT_READ | PROT_WRITE, 0);
@@ -660,7 +609,7 @@ TEST_F(mm, fd_passed_over_unix_socket_loses_access)
 
 	fd = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, mm_send_fd(sv[0], fd));
+	ASSERT_EQ(0, fd_send(sv[0], fd, 0));
 	close(fd);
 
 	EXPECT_EQ('0', mm_ask(sv[0], sv[0]));

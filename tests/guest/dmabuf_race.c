@@ -73,14 +73,6 @@ struct race_env {
 	struct race r;
 };
 
-static unsigned int race_seconds(void)
-{
-	const char *env = getenv("RACE_SECONDS");
-	int n = env ? atoi(env) : 0;
-
-	return n > 0 ? (unsigned int)n : 10;
-}
-
 /*
  * Export [0, len) of @bar, import it mapped, WATCH the exporter, unmap.
  * @want must already hold the bytes at xfer_off.
@@ -99,7 +91,7 @@ static int race_env_import(struct race_env *e, unsigned int bar,
 		return -errno;
 	memset(&e->r, 0, sizeof(e->r));
 	e->r.d = &e->d;
-	e->seconds = race_seconds();
+	e->seconds = env_u64("RACE_SECONDS", 10);
 	return edu_unmap(e->imp);
 }
 

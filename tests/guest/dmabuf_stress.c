@@ -222,43 +222,6 @@ static void *st_importer(void *arg)
 	return NULL;
 }
 
-static int st_recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
-static void st_send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'b';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	sendmsg(sock, &msg, MSG_DONTWAIT);
-}
-
 /* The child: the newest buffer it was sent, round after round. */
 static void st_child(struct st *s)
 {
@@ -274,7 +237,7 @@ static void st_child(struct st *s)
 		_exit(1);
 	}
 	while (!atomic_load(&s->sh->stop)) {
-		while ((fd = st_recv_fd(s->sock[1])) >= 0) {
+		while ((fd = fd_recv(s->sock[1], MSG_DONTWAIT)) >= 0) {
 			if (buf >= 0)
 				close(buf);
 			buf = fd;
@@ -295,7 +258,7 @@ static void st_publish(struct st *s, int fd)
 		close(s->newest);
 	s->newest = fd;
 	if (fd >= 0)
-		st_send_fd(s->sock[0], fd);
+		fd_send(s->sock[0], fd, MSG_DONTWAIT);
 	pthread_mutex_unlock(&s->buf_lock);
 }
 
@@ -412,14 +375,6 @@ static void st_progress(struct st *s, unsigned int sec)
 		       atomic_load(&s->imp[2].writes));
 }
 
-static unsigned int st_seconds(void)
-{
-	const char *env = getenv("RACE_SECONDS");
-	int n = env ? atoi(env) : 0;
-
-	return n > 0 ? (unsigned int)n : 10;
-}
-
 FIXTURE(st) {
 	struct st *s;
 };
@@ -476,7 +431,7 @@ TEST_F_TIMEOUT(st, owner_events_against_two_importers_and_a_child, 120)
 	struct st_arg args[NIMP - 1];
 	pthread_t imp_th[NIMP - 1], own_th, exp_th;
 	uint8_t want[XFER], got[XFER];
-	unsigned int seconds = st_seconds(), i;
+	unsigned int seconds = env_u64("RACE_SECONDS", 10), i;
 	int status;
 	pid_t pid;
 

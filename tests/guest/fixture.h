@@ -224,4 +224,14 @@ int rv_kmsg_count(const char *needle);
 /* CLOCK_MONOTONIC, the clock of ktime_get_ns(). */
 uint64_t rv_now_ns(void);
 
+/*
+ * Pass an fd over a unix socket (SCM_RIGHTS, one byte of data); @flags go
+ * to sendmsg()/recvmsg() (e.g. MSG_DONTWAIT). fd_recv() returns the new fd
+ * (close-on-exec) or -errno.
+ */
+int fd_send(int sock, int fd, int flags);
+int fd_recv(int sock, int flags);
+/* A positive number from the environment (e.g. RACE_SECONDS), else @def. */
+uint64_t env_u64(const char *name, uint64_t def);
+
 #endif
