@@ -155,15 +155,22 @@ static int nothing_left(struct __test_metadata *_metadata,
  * A buffer that is usable end to end: attach, map, DMA the pattern in
  * and read it back through the importer, detach.
  */
+/* The importer (mapped) DMAs the pattern to @off and reads it back. */
+static void dma_lands(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(inject) *self, uint64_t off)
+{
+	ASSERT_EQ(0, edu_dma(self->imp, off, self->pattern,
+			     sizeof(self->pattern), EDU_IMP_DIR_TO_DMABUF));
+	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, off, self->pattern,
+				     sizeof(self->pattern)));
+}
+
 static void check_usable(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(inject) *self, int buf)
 {
 	ASSERT_EQ(0, edu_attach(self->imp, buf, 0));
 	ASSERT_EQ(0, edu_map(self->imp));
-	ASSERT_EQ(0, edu_dma(self->imp, 4096, self->pattern,
-				sizeof(self->pattern), EDU_IMP_DIR_TO_DMABUF));
-	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, 4096, self->pattern,
-				     sizeof(self->pattern)));
+	dma_lands(_metadata, self, 4096);
 	ASSERT_EQ(0, edu_detach(self->imp));
 }
 
@@ -291,11 +298,7 @@ TEST_F(inject, map)
 			failed++;
 			ASSERT_EQ(0, edu_map(self->imp));
 		}
-		ASSERT_EQ(0, edu_dma(self->imp, 0, self->pattern,
-					sizeof(self->pattern),
-					EDU_IMP_DIR_TO_DMABUF));
-		EXPECT_EQ(0, rv_imp_read_cmp(self->imp, 0, self->pattern,
-					     sizeof(self->pattern)));
+		dma_lands(_metadata, self, 0);
 		ASSERT_EQ(0, edu_unmap(self->imp));
 	}
 	ASSERT_LT(n, MAX_NTH);
@@ -357,11 +360,7 @@ TEST_F(inject, revoke_and_restore_by_memory_bit)
 		}
 		/* Restored: maps again and the DMA lands. */
 		ASSERT_EQ(0, edu_map(self->imp));
-		ASSERT_EQ(0, edu_dma(self->imp, 0, self->pattern,
-					sizeof(self->pattern),
-					EDU_IMP_DIR_TO_DMABUF));
-		EXPECT_EQ(0, rv_imp_read_cmp(self->imp, 0, self->pattern,
-					     sizeof(self->pattern)));
+		dma_lands(_metadata, self, 0);
 	}
 	ASSERT_LT(n, MAX_NTH);
 	/* Today the path allocates nothing: the loop then ran once. */
