@@ -7,16 +7,36 @@
  * Conventions:
  *  - no global state: every call works only on what it is given, so the
  *    library is safe to use from several threads on different objects;
- *  - every function that can fail returns a negative errno (never sets
- *    errno as its way of reporting); >= 0 is success;
- *  - file descriptors the library creates are O_CLOEXEC.
+ *  - every call that can fail returns a negative errno (never sets errno as
+ *    its way of reporting); >= 0 is success. strerrorname_np(-ret) names
+ *    it, vfio_dmabuf_explain() says what it means for the call;
+ *  - every file descriptor the library creates is O_CLOEXEC, dma-bufs
+ *    included: hand one to a child with fcntl(fd, F_SETFD, 0) or over a
+ *    UNIX socket (SCM_RIGHTS).
  *
- * Binding: the driver binds only through driver_override. The persistent,
- * reboot-proof way is driverctl(8):
- *     driverctl set-override 0000:00:05.0 vfio-pci-dmabuf
- * vfio_dmabuf_bind() does the same thing for the running system only
- * (driver_override, unbind, drivers_probe); it is compatible with driverctl:
- * a later `driverctl unset-override` undoes it.
+ * Lifetime and revocation (the kernel's rules, the same for upstream's
+ * exporter and ours):
+ *  - a dma-buf fd stays a valid fd until closed, whatever happens to the
+ *    device; its size never changes;
+ *  - its *access* lives only while the VFIO device fd that exported it is
+ *    open: closing the device (vfio_dmabuf_device_close(), or the process
+ *    exiting) revokes it for good. A revoke detaches nothing: importers are
+ *    told through move_notify, must unmap, and find the buffer unmappable
+ *    (their next map fails) for as long as it is revoked;
+ *  - a reset, memory decoding switched off (PCI_COMMAND.MEMORY cleared) or
+ *    the device going to low power revokes until the BAR decodes again,
+ *    then importers may map again;
+ *  - which importers work: dynamic importers that accept peer-to-peer
+ *    (dma_buf_dynamic_attach() with allow_peer2peer: RDMA dma-buf memory
+ *    regions, GPU drivers that import with P2P). Importers that pin
+ *    (dma_buf_pin(), static attachments) are refused: a revoke could not
+ *    take the BAR back from them. CPU access through mmap() of the dma-buf
+ *    is served by vfio-pci-dmabuf (not by upstream 7.2) and faults SIGBUS
+ *    while revoked.
+ *
+ * Binding a device to the driver is administration, not this library's
+ * job: driverctl(8) (`driverctl set-override BDF vfio-pci-dmabuf`) or
+ * vfio-dmabuf(1) `bind`.
  */
 #ifndef VFIO_DMABUF_H
 #define VFIO_DMABUF_H
@@ -44,25 +64,14 @@ extern "C" {
  * VFIO_DMABUF_0.
  */
 #define VFIO_DMABUF_VERSION_MAJOR	0
-#define VFIO_DMABUF_VERSION_MINOR	1
+#define VFIO_DMABUF_VERSION_MINOR	2
 #define VFIO_DMABUF_VERSION_PATCH	0
 #define VFIO_DMABUF_VERSION \
 	((VFIO_DMABUF_VERSION_MAJOR << 16) | (VFIO_DMABUF_VERSION_MINOR << 8) | \
 	 VFIO_DMABUF_VERSION_PATCH)
 
+/* Name of the variant driver (its /sys/bus/pci/drivers/ entry). */
 #define VFIO_DMABUF_DRIVER	"vfio-pci-dmabuf"
-#define VFIO_DMABUF_DEBUGFS	"/sys/kernel/debug/vfio-pci-dmabuf"
-/* Canonical PCI name "dddd:bb:dd.f" plus NUL. */
-#define VFIO_DMABUF_BDF_LEN	16
-
-/* A VFIO device opened through its IOMMU group and a type1 container. */
-struct vfio_dmabuf_dev {
-	int container;
-	int group;
-	int device;
-	int group_id;
-	char bdf[VFIO_DMABUF_BDF_LEN];
-};
 
 /* What a call was trying to do, for vfio_dmabuf_explain(). */
 enum vfio_dmabuf_op {
@@ -70,8 +79,7 @@ enum vfio_dmabuf_op {
 	VFIO_DMABUF_OP_PROBE,
 	VFIO_DMABUF_OP_EXPORT,
 	VFIO_DMABUF_OP_OPEN,
-	VFIO_DMABUF_OP_BIND,
-	VFIO_DMABUF_OP_INFO,
+	VFIO_DMABUF_OP_CMB,
 };
 
 /* ---- feature structure (no device needed) ---- */
@@ -85,34 +93,108 @@ int vfio_dmabuf_argsz(unsigned int nr, uint32_t *argsz);
 
 /*
  * Fill @buf (@len bytes, 8-byte aligned) with the GET|DMA_BUF feature
- * request. Returns the argsz used, -ENOSPC if @len is too small, or the
- * errors of vfio_dmabuf_argsz(); -EINVAL if @ranges is NULL.
+ * request, exactly as given (@open_flags is not amended). Returns the
+ * argsz used, -ENOSPC if @len is too small, or the errors of
+ * vfio_dmabuf_argsz(); -EINVAL if @ranges is NULL.
  */
 int vfio_dmabuf_build(void *buf, size_t len, unsigned int region,
 		      const struct vfio_region_dma_range *ranges,
 		      unsigned int nr, unsigned int open_flags);
 
-/* ---- on an open VFIO device fd ---- */
+/* ---- a VFIO device, opened by PCI name ---- */
+
+/* A VFIO device this library opened. Opaque: use the accessors below. */
+struct vfio_dmabuf_device;
+
+/*
+ * Open the VFIO device @bdf ("dddd:bb:dd.f" or "bb:dd.f") through its
+ * IOMMU group (/dev/vfio/<group>) and a fresh type1v2 container, and store
+ * a new handle in *@out. @flags must be 0: it is there for the iommufd
+ * cdev path (/dev/vfio/devices/vfioN), to be added as a flag once a
+ * supported kernel is built with CONFIG_VFIO_DEVICE_CDEV (Debian's 6.1,
+ * 6.12 and 7.2 are not). Errors: -EINVAL not a PCI address or bad @flags; -ENOENT no such device, or no VFIO node for it (not bound
+ * to a VFIO driver); -ENXIO no IOMMU group; -EBUSY group not viable
+ * (another device of the group bound to a non-VFIO driver) or device open
+ * elsewhere; -ENOMEM; others as the kernel says.
+ */
+int vfio_dmabuf_device_open(const char *bdf, unsigned int flags,
+			    struct vfio_dmabuf_device **out);
+
+/*
+ * Close the device and free the handle (NULL is a no-op). Revokes, for
+ * good, every dma-buf exported through it (see "Lifetime" above).
+ */
+void vfio_dmabuf_device_close(struct vfio_dmabuf_device *dev);
+
+/* The VFIO device fd, for the calls below and the caller's own ioctls. */
+int vfio_dmabuf_device_fd(const struct vfio_dmabuf_device *dev);
+
+/* Canonical PCI name, "dddd:bb:dd.f"; valid until the handle is closed. */
+const char *vfio_dmabuf_device_bdf(const struct vfio_dmabuf_device *dev);
+
+/*
+ * The fd through which the caller maps its own memory for the device's
+ * DMA: today the type1 container (VFIO_IOMMU_MAP_DMA), with *@ioas_id set
+ * to 0; on the future cdev path, the iommufd and the IOAS the device is
+ * attached to (IOMMU_IOAS_MAP). @ioas_id may be NULL.
+ */
+int vfio_dmabuf_device_iommu_fd(const struct vfio_dmabuf_device *dev,
+				uint32_t *ioas_id);
+
+/* ---- on a VFIO device fd (opened here or by the caller) ---- */
 
 /*
  * 0 when the device's driver serves VFIO_DEVICE_FEATURE_DMA_BUF; else the
- * kernel's answer (-ENOTTY or -EINVAL: not served, e.g. stock vfio-pci).
+ * kernel's answer (-ENOTTY or -EINVAL: not served, e.g. stock vfio-pci
+ * before 6.19).
  */
 int vfio_dmabuf_probe(int device_fd);
 
 /*
- * Export @nr ranges of region (BAR) @region as one dma-buf. @open_flags:
- * O_CLOEXEC and O_ACCMODE bits for the new fd (e.g. O_RDWR | O_CLOEXEC).
- * Returns the dma-buf fd or -errno (the kernel's, or -EINVAL/-EOVERFLOW
- * from building the request, -ENOMEM).
+ * Export @nr ranges of region (BAR) @region, in order, as one dma-buf.
+ * @open_flags: the access mode of the new fd (O_RDWR or O_RDONLY);
+ * O_CLOEXEC is always added. Returns the dma-buf fd or -errno (the
+ * kernel's; -EINVAL/-EOVERFLOW from building the request; -ENOMEM).
+ * When it fails, vfio_dmabuf_check() tells which range and why.
  */
 int vfio_dmabuf_export(int device_fd, unsigned int region,
 		       const struct vfio_region_dma_range *ranges,
 		       unsigned int nr, unsigned int open_flags);
 
+/* Export all of BAR @region as one range; as vfio_dmabuf_export(). */
+int vfio_dmabuf_export_bar(int device_fd, unsigned int region,
+			   unsigned int open_flags);
+
+/*
+ * Check a request the way the kernel will, in userspace, without
+ * exporting: region index, region size, each range's alignment, length,
+ * bounds and overflow, the range count. Returns 0 if the kernel should
+ * accept it, else the -errno it would return (the first failing check in
+ * the kernel's order). *@bad_range (if not NULL) is the index of the
+ * range at fault, or -1 when the request as a whole is; @why (if not
+ * NULL) receives one sentence naming the cause, truncated to @why_len.
+ * Meant for callers who cannot read the kernel's dmesg line (non-root).
+ * Cannot foresee run-time causes: a revoked or low-power device, memory.
+ */
+int vfio_dmabuf_check(int device_fd, unsigned int region,
+		      const struct vfio_region_dma_range *ranges,
+		      unsigned int nr, long *bad_range, char *why,
+		      size_t why_len);
+
 /* Size and flags of a region; -errno. */
 int vfio_dmabuf_region(int device_fd, unsigned int region,
 		       struct vfio_region_info *info);
+
+/*
+ * Where an NVMe controller's Controller Memory Buffer lies: its BAR in
+ * *@region and its place in that BAR in *@range. Reads CAP, CMBLOC and
+ * CMBSZ through the VFIO region of BAR0; on a controller that reports them
+ * only after CMBMSC.CRE (NVMe 1.4) and has CMBMSC still zero, sets CRE,
+ * which only makes the two registers readable. -ENODEV not an NVMe
+ * controller or no CMB; -EPROTO reserved values in CMBLOC/CMBSZ.
+ */
+int vfio_dmabuf_nvme_cmb(int device_fd, unsigned int *region,
+			 struct vfio_region_dma_range *range);
 
 /* ---- on a dma-buf fd ---- */
 
@@ -126,49 +208,10 @@ int64_t vfio_dmabuf_size(int dmabuf_fd);
  */
 int vfio_dmabuf_exp_name(int dmabuf_fd, char *buf, size_t len);
 
-/* ---- devices by PCI name ---- */
-
-/*
- * Canonical "dddd:bb:dd.f" (lower case) from "bb:dd.f" or "dddd:bb:dd.f";
- * -EINVAL if @in is not a PCI address, -ERANGE if @len is too small.
- */
-int vfio_dmabuf_bdf(const char *in, char *out, size_t len);
-
-/*
- * Open @bdf through /dev/vfio/<group> and a fresh type1v2 container.
- * -EBUSY if the group is not viable (another device of the group is bound
- * to a non-VFIO driver), -ENOENT no VFIO group (not bound to a VFIO
- * driver), other -errno as the kernel says.
- */
-int vfio_dmabuf_open_device(const char *bdf, struct vfio_dmabuf_dev *out);
-/* Close what open_device opened; safe on a zeroed/closed struct too. */
-void vfio_dmabuf_close_device(struct vfio_dmabuf_dev *dev);
-
-/* Name of the driver bound to @bdf ("" if none). */
-int vfio_dmabuf_driver_of(const char *bdf, char *buf, size_t len);
-
-/*
- * Bind @bdf to @driver (default VFIO_DMABUF_DRIVER when NULL) through
- * driver_override: set the override, unbind the current driver, ask the
- * PCI core to probe. -ENOENT if @driver is not loaded (no
- * /sys/bus/pci/drivers/<driver>), -ENODEV if it did not take the device.
- * Not persistent: use driverctl(8) for that (see above).
- */
-int vfio_dmabuf_bind(const char *bdf, const char *driver);
-
-/* Path of the driver's debugfs exports file for @bdf. */
-int vfio_dmabuf_debugfs_path(const char *bdf, char *buf, size_t len);
-
 /* ---- errors ---- */
-
-/* Symbolic name of a (positive or negative) errno, e.g. "EINVAL". */
-const char *vfio_dmabuf_errname(int err);
 
 /* One sentence on what @err means for @op (never NULL). */
 const char *vfio_dmabuf_explain(enum vfio_dmabuf_op op, int err);
-
-/* Parse "OFF:LEN" (each decimal, 0x-hex, with optional K/M/G suffix). */
-int vfio_dmabuf_parse_range(const char *s, struct vfio_region_dma_range *r);
 
 #ifdef __cplusplus
 }

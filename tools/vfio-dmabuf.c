@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "../lib/vfio-dmabuf.h"
+#include "admin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,7 +71,7 @@ static const char manual[] =
 "\n"
 "    info BDF\n"
 "        Show the driver bound to BDF and the driver's debugfs view of its\n"
-"        live exports (" VFIO_DMABUF_DEBUGFS "/BDF/exports;\n"
+"        live exports (" ADM_DEBUGFS "/BDF/exports;\n"
 "        needs root and debugfs mounted).\n"
 "\n"
 "OUTPUT\n"
@@ -90,19 +91,60 @@ static const char manual[] =
 "    vfio-dmabuf export 00:05.0 --region 2 --range 0:64K \\\n"
 "        --exec 'cat /proc/self/fdinfo/$VFIO_DMABUF_FD'\n";
 
-static int fail(enum vfio_dmabuf_op op, int err, const char *fmt, ...)
+/*
+ * Operations of the CLI's own (admin.c) that the library does not know;
+ * negative so they never collide with enum vfio_dmabuf_op.
+ */
+#define OP_BIND	(-1)
+#define OP_INFO	(-2)
+
+static int fail(int op, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int fail(enum vfio_dmabuf_op op, int err, const char *fmt, ...)
+/* What a failed bind or info means, beyond the library's explanations. */
+static const char *explain(int op, int err)
 {
+	if (err < 0)
+		err = -err;
+	if (op == OP_BIND) {
+		switch (err) {
+		case ENOENT:
+			return "no such device, or the driver is not loaded "
+			       "(modprobe vfio-pci-dmabuf first)";
+		case ENODEV:
+			return "the driver did not take the device; see dmesg";
+		case EINVAL:
+			return "not a PCI address (expected dddd:bb:dd.f or bb:dd.f) or bad driver name";
+		case EACCES:
+		case EPERM:
+			return "no permission on sysfs (run as root)";
+		}
+	} else if (op == OP_INFO) {
+		switch (err) {
+		case ENOENT:
+			return "no debugfs exports file: debugfs not mounted at /sys/kernel/debug, or "
+			       "the device is not bound to " VFIO_DMABUF_DRIVER;
+		case EACCES:
+		case EPERM:
+			return "debugfs needs root";
+		}
+	}
+	return vfio_dmabuf_explain(op >= 0 ? (enum vfio_dmabuf_op)op :
+					     VFIO_DMABUF_OP_GENERIC, err);
+}
+
+static int fail(int op, int err, const char *fmt, ...)
+{
+	const char *name;
 	va_list ap;
 
 	fputs("vfio-dmabuf: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s (%s): %s\n", vfio_dmabuf_errname(err),
-		strerror(err < 0 ? -err : err), vfio_dmabuf_explain(op, err));
+	name = strerrorname_np(err < 0 ? -err : err);
+	fprintf(stderr, ": %s (%s): %s\n", name ? name : "E?",
+		strerror(err < 0 ? -err : err), explain(op, err));
 	return 1;
 }
 
@@ -114,14 +156,14 @@ static int usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int open_dev(const char *arg, struct vfio_dmabuf_dev *dev)
+static int open_dev(const char *arg, struct vfio_dmabuf_device **dev)
 {
 	char drv[128] = "";
 	int ret;
 
-	ret = vfio_dmabuf_open_device(arg, dev);
+	ret = vfio_dmabuf_device_open(arg, 0, dev);
 	if (ret) {
-		vfio_dmabuf_driver_of(arg, drv, sizeof(drv));
+		adm_driver_of(arg, drv, sizeof(drv));
 		fail(VFIO_DMABUF_OP_OPEN, ret, "cannot open %s as a VFIO device%s%s%s",
 		     arg, drv[0] ? " (bound to " : "", drv, drv[0] ? ")" : "");
 	}
@@ -138,53 +180,56 @@ static const char *region_name(unsigned int i)
 
 static int cmd_probe(int argc, char **argv)
 {
-	struct vfio_dmabuf_dev dev;
+	struct vfio_dmabuf_device *dev;
 	struct vfio_region_info ri;
 	char drv[128] = "";
+	const char *bdf;
 	unsigned int i;
-	int ret;
+	int ret, fd;
 
 	if (argc != 2)
 		return usage_error("probe takes one BDF%s", "");
 	if (open_dev(argv[1], &dev))
 		return 1;
-	vfio_dmabuf_driver_of(dev.bdf, drv, sizeof(drv));
-	printf("device: %s\ndriver: %s\niommu_group: %d\n", dev.bdf, drv,
-	       dev.group_id);
+	bdf = vfio_dmabuf_device_bdf(dev);
+	fd = vfio_dmabuf_device_fd(dev);
+	adm_driver_of(bdf, drv, sizeof(drv));
+	printf("device: %s\ndriver: %s\niommu_group: %d\n", bdf, drv,
+	       adm_iommu_group(bdf));
 	for (i = 0; i < 6; i++) {
-		if (vfio_dmabuf_region(dev.device, i, &ri) || !ri.size)
+		if (vfio_dmabuf_region(fd, i, &ri) || !ri.size)
 			continue;
 		printf("region %u (%s): size %#llx%s\n", i, region_name(i),
 		       (unsigned long long)ri.size,
 		       ri.flags & VFIO_REGION_INFO_FLAG_MMAP ? " mmap" : "");
 	}
-	ret = vfio_dmabuf_probe(dev.device);
+	ret = vfio_dmabuf_probe(fd);
 	if (ret) {
 		printf("dma_buf: not supported\n");
 		fail(VFIO_DMABUF_OP_PROBE, ret,
-		     "%s (driver %s) does not export dma-bufs", dev.bdf, drv);
+		     "%s (driver %s) does not export dma-bufs", bdf, drv);
 	} else {
 		printf("dma_buf: supported (VFIO_DEVICE_FEATURE_DMA_BUF)\n");
 	}
-	vfio_dmabuf_close_device(&dev);
+	vfio_dmabuf_device_close(dev);
 	return ret ? 1 : 0;
 }
 
 static int cmd_bind(int argc, char **argv)
 {
 	const char *driver = argc > 2 ? argv[2] : VFIO_DMABUF_DRIVER;
-	char bdf[VFIO_DMABUF_BDF_LEN], before[128] = "";
+	char bdf[ADM_BDF_LEN], before[128] = "";
 	int ret;
 
 	if (argc < 2 || argc > 3)
 		return usage_error("bind takes BDF [DRIVER]%s", "");
-	ret = vfio_dmabuf_bdf(argv[1], bdf, sizeof(bdf));
+	ret = adm_bdf(argv[1], bdf, sizeof(bdf));
 	if (ret)
-		return fail(VFIO_DMABUF_OP_BIND, ret, "bad PCI address %s", argv[1]);
-	vfio_dmabuf_driver_of(bdf, before, sizeof(before));
-	ret = vfio_dmabuf_bind(bdf, driver);
+		return fail(OP_BIND, ret, "bad PCI address %s", argv[1]);
+	adm_driver_of(bdf, before, sizeof(before));
+	ret = adm_bind(bdf, driver);
 	if (ret)
-		return fail(VFIO_DMABUF_OP_BIND, ret, "cannot bind %s to %s", bdf,
+		return fail(OP_BIND, ret, "cannot bind %s to %s", bdf,
 			    driver);
 	printf("%s: bound to %s (was: %s)\n", bdf, driver,
 	       before[0] ? before : "no driver");
@@ -263,8 +308,9 @@ static int cmd_export(int argc, char **argv)
 	long region = -1, hold_s = -1;
 	const char *exec_cmd = NULL;
 	int accmode = O_RDWR;
-	struct vfio_dmabuf_dev dev;
-	char name[64], *end;
+	struct vfio_dmabuf_device *dev;
+	char name[64], why[160], *end;
+	long bad;
 	int c, ret, fd;
 	int64_t size;
 
@@ -279,7 +325,7 @@ static int cmd_export(int argc, char **argv)
 		case 'R':
 			if (nr == MAX_RANGES)
 				return usage_error("more than 1024 ranges%s", "");
-			ret = vfio_dmabuf_parse_range(optarg, &ranges[nr]);
+			ret = adm_parse_range(optarg, &ranges[nr]);
 			if (ret)
 				return usage_error("bad --range %s (want OFF:LEN)", optarg);
 			nr++;
@@ -310,15 +356,20 @@ static int cmd_export(int argc, char **argv)
 
 	if (open_dev(argv[optind], &dev))
 		return 1;
-	fd = vfio_dmabuf_export(dev.device, (unsigned int)region, ranges, nr,
-				accmode | O_CLOEXEC);
+	fd = vfio_dmabuf_export(vfio_dmabuf_device_fd(dev), (unsigned int)region,
+				ranges, nr, accmode);
 	if (fd < 0) {
 		fail(VFIO_DMABUF_OP_EXPORT, fd, "export of %s region %ld (%u range%s)",
-		     dev.bdf, region, nr, nr == 1 ? "" : "s");
-		vfio_dmabuf_close_device(&dev);
+		     vfio_dmabuf_device_bdf(dev), region, nr, nr == 1 ? "" : "s");
+		/* Name the range at fault: non-root users cannot read dmesg. */
+		if (vfio_dmabuf_check(vfio_dmabuf_device_fd(dev),
+				      (unsigned int)region, ranges, nr, &bad,
+				      why, sizeof(why)) == fd)
+			fprintf(stderr, "vfio-dmabuf: %s\n", why);
+		vfio_dmabuf_device_close(dev);
 		return 1;
 	}
-	printf("device: %s\nregion: %ld\n", dev.bdf, region);
+	printf("device: %s\nregion: %ld\n", vfio_dmabuf_device_bdf(dev), region);
 	for (i = 0; i < nr; i++)
 		printf("range: %#llx:%#llx\n", (unsigned long long)ranges[i].offset,
 		       (unsigned long long)ranges[i].length);
@@ -340,28 +391,28 @@ static int cmd_export(int argc, char **argv)
 		hold(hold_s);
 	}
 	close(fd);
-	vfio_dmabuf_close_device(&dev);
+	vfio_dmabuf_device_close(dev);
 	return ret;
 }
 
 static int cmd_info(int argc, char **argv)
 {
-	char bdf[VFIO_DMABUF_BDF_LEN], drv[128], path[256], line[512];
+	char bdf[ADM_BDF_LEN], drv[128], path[256], line[512];
 	int ret, lines = 0;
 	FILE *f;
 
 	if (argc != 2)
 		return usage_error("info takes one BDF%s", "");
-	ret = vfio_dmabuf_bdf(argv[1], bdf, sizeof(bdf));
+	ret = adm_bdf(argv[1], bdf, sizeof(bdf));
 	if (!ret)
-		ret = vfio_dmabuf_driver_of(bdf, drv, sizeof(drv));
+		ret = adm_driver_of(bdf, drv, sizeof(drv));
 	if (ret)
-		return fail(VFIO_DMABUF_OP_INFO, ret, "no PCI device %s", argv[1]);
+		return fail(OP_INFO, ret, "no PCI device %s", argv[1]);
 	printf("device: %s\ndriver: %s\n", bdf, drv[0] ? drv : "(none)");
-	vfio_dmabuf_debugfs_path(bdf, path, sizeof(path));
+	adm_debugfs_path(bdf, path, sizeof(path));
 	f = fopen(path, "re");
 	if (!f)
-		return fail(VFIO_DMABUF_OP_INFO, -errno, "cannot read %s", path);
+		return fail(OP_INFO, -errno, "cannot read %s", path);
 	printf("exports (%s):\n", path);
 	while (fgets(line, sizeof(line), f)) {
 		printf("  %s", line);

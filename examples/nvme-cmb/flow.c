@@ -30,7 +30,8 @@
 struct flow {
 	struct flow_out *o;
 	const struct flow_cfg *cfg;
-	struct vfio_dmabuf_dev dev;
+	struct vfio_dmabuf_device *dev;
+	char bdf[24];		/* the NVMe controller, "dddd:bb:dd.f" */
 	struct nvme_ctrl c;
 	bool attached;
 	uint64_t cmb_bus;	/* bus address of the CMB's first byte */
@@ -112,7 +113,9 @@ static const char *err(int e)
 {
 	static char buf[128];
 
-	snprintf(buf, sizeof(buf), "%s (%s)", vfio_dmabuf_errname(e),
+	const char *name = strerrorname_np(e < 0 ? -e : e);
+
+	snprintf(buf, sizeof(buf), "%s (%s)", name ? name : "E?",
 		 strerror(e < 0 ? -e : e));
 	return buf;
 }
@@ -219,6 +222,71 @@ int flow_find_pci(uint32_t class, uint16_t vid, uint16_t did, char *bdf,
 	return ret;
 }
 
+/* "dddd:bb:dd.f" from a name the user gave, short form "bb:dd.f" too. */
+static int pci_name(const char *in, char *out, size_t len)
+{
+	unsigned int dom = 0, bus, dev, fn;
+	char tail;
+
+	if (sscanf(in, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn, &tail) != 4 &&
+	    sscanf(in, "%2x:%2x.%1x%c", &bus, &dev, &fn, &tail) != 3)
+		return -EINVAL;
+	snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Name of the driver @bdf is bound to, "" for none. */
+static void driver_of(const char *bdf, char *drv, size_t len)
+{
+	char path[256], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	snprintf(drv, len, "%s", strrchr(link, '/') ? strrchr(link, '/') + 1 : "");
+}
+
+/*
+ * Hand @bdf to @driver for this boot, as driverctl(8) does persistently:
+ * driver_override, unbind from the current driver, reprobe. -ENODEV if
+ * @driver did not take it (not loaded, or it refused: see dmesg).
+ */
+static int bind_to(const char *bdf, const char *driver)
+{
+	char path[256], drv[64];
+	int ret;
+
+	driver_of(bdf, drv, sizeof(drv));
+	if (!strcmp(drv, driver))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	ret = sysfs_write(path, driver);
+	if (ret)
+		return ret;
+	if (drv[0]) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		sysfs_write(path, bdf);
+	}
+	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	driver_of(bdf, drv, sizeof(drv));
+	return strcmp(drv, driver) ? -ENODEV : 0;
+}
+
 /* Bus address of BAR @bar: line @bar of the sysfs resource file. */
 static int bar_bus_address(const char *bdf, unsigned int bar, uint64_t *addr)
 {
@@ -289,13 +357,13 @@ static int set_memory_decode(struct flow *f, bool on)
 	uint16_t cmd;
 	int ret;
 
-	ret = vfio_dmabuf_region(f->dev.device, VFIO_PCI_CONFIG_REGION_INDEX, &ri);
+	ret = vfio_dmabuf_region(vfio_dmabuf_device_fd(f->dev), VFIO_PCI_CONFIG_REGION_INDEX, &ri);
 	if (ret)
 		return ret;
-	if (pread(f->dev.device, &cmd, 2, (off_t)(ri.offset + PCI_COMMAND)) != 2)
+	if (pread(vfio_dmabuf_device_fd(f->dev), &cmd, 2, (off_t)(ri.offset + PCI_COMMAND)) != 2)
 		return -errno;
 	cmd = on ? cmd | PCI_COMMAND_MEMORY : cmd & ~PCI_COMMAND_MEMORY;
-	if (pwrite(f->dev.device, &cmd, 2, (off_t)(ri.offset + PCI_COMMAND)) != 2)
+	if (pwrite(vfio_dmabuf_device_fd(f->dev), &cmd, 2, (off_t)(ri.offset + PCI_COMMAND)) != 2)
 		return -errno;
 	return 0;
 }
@@ -332,42 +400,37 @@ static int peer_write(struct flow *f, uint64_t off, const uint8_t *src,
 
 static bool step_bind(struct flow *f)
 {
-	char drv[64] = "", bdf[VFIO_DMABUF_BDF_LEN];
+	char drv[64] = "";
 	int ret;
 
-	ret = flow_find_pci(FLOW_PCI_CLASS_NVME, 0, 0, f->dev.bdf,
-			    sizeof(f->dev.bdf));
+	ret = flow_find_pci(FLOW_PCI_CLASS_NVME, 0, 0, f->bdf, sizeof(f->bdf));
 	if (f->cfg->nvme[0])
-		ret = vfio_dmabuf_bdf(f->cfg->nvme, f->dev.bdf, sizeof(f->dev.bdf));
+		ret = pci_name(f->cfg->nvme, f->bdf, sizeof(f->bdf));
 	if (ret) {
 		flow_say(f->o, "  no NVMe controller: %s", err(ret));
 		return false;
 	}
-	vfio_dmabuf_driver_of(f->dev.bdf, drv, sizeof(drv));
+	driver_of(f->bdf, drv, sizeof(drv));
 	flow_say(f->o, "NVMe %s (driver now: %s) -> " VFIO_DMABUF_DRIVER,
-		 f->dev.bdf, drv[0] ? drv : "none");
-	ret = vfio_dmabuf_bind(f->dev.bdf, NULL);
+		 f->bdf, drv[0] ? drv : "none");
+	ret = bind_to(f->bdf, VFIO_DMABUF_DRIVER);
 	if (ret) {
-		flow_say(f->o, "  bind: %s: %s", err(ret),
-			 vfio_dmabuf_explain(VFIO_DMABUF_OP_BIND, ret));
-		if (ret == -ENOENT)
-			flow_say(f->o, "  (modprobe vfio-pci-dmabuf first)");
+		flow_say(f->o, "  bind: %s%s", err(ret),
+			 ret == -ENODEV ? " (modprobe vfio-pci-dmabuf first; see dmesg)" : "");
 		return false;
 	}
-	memcpy(bdf, f->dev.bdf, sizeof(bdf));
-	ret = vfio_dmabuf_open_device(bdf, &f->dev);
+	ret = vfio_dmabuf_device_open(f->bdf, 0, &f->dev);
 	if (ret) {
 		flow_say(f->o, "  open: %s: %s", err(ret),
 			 vfio_dmabuf_explain(VFIO_DMABUF_OP_OPEN, ret));
 		return false;
 	}
-	ret = vfio_dmabuf_probe(f->dev.device);
-	flow_say(f->o, "  opened through /dev/vfio/%d (type1 container); "
-		 "dma-buf feature: %s", f->dev.group_id,
-		 ret ? err(ret) : "served");
+	ret = vfio_dmabuf_probe(vfio_dmabuf_device_fd(f->dev));
+	flow_say(f->o, "  opened through its IOMMU group (type1 container); "
+		 "dma-buf feature: %s", ret ? err(ret) : "served");
 	if (ret)
 		return false;
-	ret = nvme_attach(&f->c, &f->dev, FLOW_IOVA_BASE);
+	ret = nvme_attach(&f->c, f->dev, FLOW_IOVA_BASE);
 	if (ret) {
 		flow_say(f->o, "  NVMe registers: %s", err(ret));
 		return false;
@@ -379,7 +442,6 @@ static bool step_bind(struct flow *f)
 	return true;
 }
 
-/* Reset, CMB on, enable, identify, I/O queues. */
 static bool bring_up(struct flow *f)
 {
 	struct nvme_cmb *m = &f->c.cmb;
@@ -399,7 +461,7 @@ static bool bring_up(struct flow *f)
 	if (ret == -ENODEV && m->present)
 		ret = nvme_cmb_enable(&f->c, 0);	/* sets CRE */
 	if (!ret)
-		ret = bar_bus_address(f->dev.bdf, m->bir, &f->cmb_bus);
+		ret = bar_bus_address(f->bdf, m->bir, &f->cmb_bus);
 	if (!ret)
 		ret = nvme_cmb_enable(&f->c, f->cmb_bus + m->bar_offset);
 	if (ret) {
@@ -483,10 +545,21 @@ static bool step_export(struct flow *f)
 	struct vfio_region_dma_range r = {
 		.offset = f->c.cmb.bar_offset, .length = FLOW_EXPORT_LEN,
 	};
+	struct vfio_region_dma_range win;
 	char name[64] = "";
+	unsigned int bar;
+	int ret;
 
-	f->dmabuf = vfio_dmabuf_export(f->dev.device, f->c.cmb.bir, &r, 1,
-				       O_RDWR | O_CLOEXEC);
+	/* The library finds the same window as the driver's own registers. */
+	ret = vfio_dmabuf_nvme_cmb(vfio_dmabuf_device_fd(f->dev), &bar, &win);
+	flow_say(f->o, "  vfio_dmabuf_nvme_cmb(): %s BAR%u [%#llx, +%#llx)",
+		 ret ? err(ret) : "", bar, (unsigned long long)win.offset,
+		 (unsigned long long)win.length);
+	if (ret || bar != f->c.cmb.bir || win.offset != f->c.cmb.bar_offset ||
+	    win.length != f->c.cmb.size)
+		return false;
+	f->dmabuf = vfio_dmabuf_export(vfio_dmabuf_device_fd(f->dev),
+				       f->c.cmb.bir, &r, 1, O_RDWR);
 	if (f->dmabuf < 0) {
 		flow_say(f->o, "  export BAR%u [%#llx, +%#llx): %s: %s", f->c.cmb.bir,
 			 (unsigned long long)r.offset, (unsigned long long)r.length,
@@ -522,10 +595,10 @@ static bool step_peer(struct flow *f)
 		flow_say(f->o, "  no edu device (the peer): %s", err(ret));
 		return false;
 	}
-	ret = vfio_dmabuf_bind(drv, FLOW_EDU_DRIVER);
+	ret = bind_to(drv, FLOW_EDU_DRIVER);
 	if (ret) {
 		flow_say(f->o, "  bind edu %s to " FLOW_EDU_DRIVER ": %s%s", drv,
-			 err(ret), ret == -ENOENT ? " (modprobe edu-importer)" : "");
+			 err(ret), ret == -ENODEV ? " (modprobe edu-importer)" : "");
 		return false;
 	}
 	f->imp = open(FLOW_EDU_DEV, O_RDWR | O_CLOEXEC);
@@ -647,7 +720,7 @@ static bool step_revoke(struct flow *f)
 		 f->revoke_reg_err ? err(f->revoke_reg_err) : "succeeded (!)");
 
 	t = flow_now_ns();
-	ret = ioctl(f->dev.device, VFIO_DEVICE_RESET) ? -errno : 0;
+	ret = ioctl(vfio_dmabuf_device_fd(f->dev), VFIO_DEVICE_RESET) ? -errno : 0;
 	flow_say(f->o, "  controller reset (VFIO_DEVICE_RESET, function level): "
 		 "%s (%.1f ms)", ret ? err(ret) : "done", ms_since(t));
 	f->c.io_created = false;
@@ -724,7 +797,8 @@ static void cleanup(struct flow *f)
 		nvme_dma_free(&f->c, &f->host);
 		nvme_detach(&f->c);
 	}
-	vfio_dmabuf_close_device(&f->dev);
+	vfio_dmabuf_device_close(f->dev);
+	f->dev = NULL;
 	if (f->kmsg >= 0)
 		close(f->kmsg);
 }
@@ -756,7 +830,6 @@ int flow_run(struct flow_out *o, const struct flow_cfg *cfg)
 	f->cfg = cfg;
 	f->dmabuf = -1;
 	f->imp = -1;
-	f->dev.container = f->dev.group = f->dev.device = -1;
 	f->kmsg = kmsg_open();
 	o->step = 0;
 	o->nsteps = NSTEPS;
@@ -773,8 +846,8 @@ int flow_run(struct flow_out *o, const struct flow_cfg *cfg)
 			 " -> host memory, %u bytes intact; revoke stopped the "
 			 "peer (%s) and the registers (%s); recovered after "
 			 "re-enable; clean shutdown (%.1f s)", f->lba_x, FLOW_XFER,
-			 vfio_dmabuf_errname(f->revoke_dma_err),
-			 vfio_dmabuf_errname(f->revoke_reg_err), ms_since(t0) / 1000);
+			 strerrorname_np(-f->revoke_dma_err),
+			 strerrorname_np(-f->revoke_reg_err), ms_since(t0) / 1000);
 	else
 		flow_say(o, "verdict: FAIL: %d of %d steps failed (%.1f s)",
 			 o->failed, NSTEPS, ms_since(t0) / 1000);
@@ -827,26 +900,22 @@ int flow_bench(struct flow_out *o, const struct flow_cfg *cfg)
 			   .kmsg = -1 };
 	struct flow *f = &f0;
 	unsigned int i, size, max;
-	char bdf[VFIO_DMABUF_BDF_LEN];
 	double wc, wh, rh;
 	uint64_t lba0;
 	char buf[200];
 	int ret = 0;
 
-	f->dev.container = f->dev.group = f->dev.device = -1;
 	if (cfg->nvme[0])
-		ret = vfio_dmabuf_bdf(cfg->nvme, f->dev.bdf, sizeof(f->dev.bdf));
+		ret = pci_name(cfg->nvme, f->bdf, sizeof(f->bdf));
 	else
-		ret = flow_find_pci(FLOW_PCI_CLASS_NVME, 0, 0, f->dev.bdf,
-				    sizeof(f->dev.bdf));
+		ret = flow_find_pci(FLOW_PCI_CLASS_NVME, 0, 0, f->bdf,
+				    sizeof(f->bdf));
 	if (!ret)
-		ret = vfio_dmabuf_bind(f->dev.bdf, NULL);
-	if (!ret) {
-		memcpy(bdf, f->dev.bdf, sizeof(bdf));
-		ret = vfio_dmabuf_open_device(bdf, &f->dev);
-	}
+		ret = bind_to(f->bdf, VFIO_DMABUF_DRIVER);
 	if (!ret)
-		ret = nvme_attach(&f->c, &f->dev, FLOW_IOVA_BASE);
+		ret = vfio_dmabuf_device_open(f->bdf, 0, &f->dev);
+	if (!ret)
+		ret = nvme_attach(&f->c, f->dev, FLOW_IOVA_BASE);
 	if (ret) {
 		flow_say(o, "bench: NVMe: %s", err(ret));
 		goto out;

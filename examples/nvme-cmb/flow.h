@@ -45,8 +45,8 @@ struct flow_out {
 };
 
 struct flow_cfg {
-	char nvme[VFIO_DMABUF_BDF_LEN];	/* "" = first NVMe with a CMB */
-	char edu[VFIO_DMABUF_BDF_LEN];	/* "" = first edu device */
+	char nvme[24];		/* "" = first NVMe with a CMB */
+	char edu[24];		/* "" = first edu device */
 	unsigned int bench_sizes[8];	/* throughput: transfer sizes (0 ends) */
 	unsigned int bench_total;	/* bytes moved per size and direction */
 };

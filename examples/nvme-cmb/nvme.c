@@ -83,7 +83,7 @@ static uint64_t now_ms(void)
 
 int nvme_read32(struct nvme_ctrl *c, unsigned int off, uint32_t *val)
 {
-	ssize_t n = pread(c->dev->device, val, 4, (off_t)(c->bar0 + off));
+	ssize_t n = pread(c->fd, val, 4, (off_t)(c->bar0 + off));
 
 	if (n == 4)
 		return 0;
@@ -92,7 +92,7 @@ int nvme_read32(struct nvme_ctrl *c, unsigned int off, uint32_t *val)
 
 int nvme_write32(struct nvme_ctrl *c, unsigned int off, uint32_t val)
 {
-	ssize_t n = pwrite(c->dev->device, &val, 4, (off_t)(c->bar0 + off));
+	ssize_t n = pwrite(c->fd, &val, 4, (off_t)(c->bar0 + off));
 
 	if (n == 4)
 		return 0;
@@ -137,7 +137,7 @@ int nvme_dma_alloc(struct nvme_ctrl *c, size_t len, struct nvme_dma *d)
 	map.vaddr = (uintptr_t)va;
 	map.iova = c->iova_next;
 	map.size = len;
-	if (ioctl(c->dev->container, VFIO_IOMMU_MAP_DMA, &map)) {
+	if (ioctl(c->iommu, VFIO_IOMMU_MAP_DMA, &map)) {
 		int ret = -errno;
 
 		munmap(va, len);
@@ -159,7 +159,7 @@ void nvme_dma_free(struct nvme_ctrl *c, struct nvme_dma *d)
 
 	if (!d->va)
 		return;
-	ioctl(c->dev->container, VFIO_IOMMU_UNMAP_DMA, &unmap);
+	ioctl(c->iommu, VFIO_IOMMU_UNMAP_DMA, &unmap);
 	munmap(d->va, d->len);
 	memset(d, 0, sizeof(*d));
 }
@@ -180,16 +180,17 @@ static void queue_setup(struct nvme_ctrl *c, struct nvme_queue *q,
 	memset(q->cq.va, 0, NVME_PAGE);
 }
 
-int nvme_attach(struct nvme_ctrl *c, struct vfio_dmabuf_dev *dev,
+int nvme_attach(struct nvme_ctrl *c, struct vfio_dmabuf_device *dev,
 		uint64_t iova_base)
 {
 	struct vfio_region_info info;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
-	c->dev = dev;
+	c->fd = vfio_dmabuf_device_fd(dev);
+	c->iommu = vfio_dmabuf_device_iommu_fd(dev, NULL);
 	c->iova_next = iova_base;
-	ret = vfio_dmabuf_region(dev->device, VFIO_PCI_BAR0_REGION_INDEX, &info);
+	ret = vfio_dmabuf_region(c->fd, VFIO_PCI_BAR0_REGION_INDEX, &info);
 	if (ret)
 		return ret;
 	if (info.size < NVME_REG_DBS + 2 * 4)
@@ -344,15 +345,15 @@ static int enable_pci(struct nvme_ctrl *c)
 	uint16_t cmd;
 	int ret;
 
-	ret = vfio_dmabuf_region(c->dev->device, VFIO_PCI_CONFIG_REGION_INDEX, &ri);
+	ret = vfio_dmabuf_region(c->fd, VFIO_PCI_CONFIG_REGION_INDEX, &ri);
 	if (ret)
 		return ret;
-	if (pread(c->dev->device, &cmd, 2, (off_t)(ri.offset + 4)) != 2)
+	if (pread(c->fd, &cmd, 2, (off_t)(ri.offset + 4)) != 2)
 		return -EIO;
 	if ((cmd & 0x6) == 0x6)
 		return 0;
 	cmd |= 0x6;	/* PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER */
-	if (pwrite(c->dev->device, &cmd, 2, (off_t)(ri.offset + 4)) != 2)
+	if (pwrite(c->fd, &cmd, 2, (off_t)(ri.offset + 4)) != 2)
 		return -EIO;
 	return 0;
 }

@@ -61,7 +61,8 @@ struct nvme_cmb {
 };
 
 struct nvme_ctrl {
-	struct vfio_dmabuf_dev *dev;	/* not owned */
+	int fd;				/* VFIO device fd (not owned) */
+	int iommu;			/* type1 container (not owned) */
 	uint64_t bar0;			/* file offset of BAR0 in the device fd */
 	uint64_t cap;
 	uint32_t vs;
@@ -122,7 +123,7 @@ struct nvme_ctrl {
  * @iova_base: first IOVA our host memory gets (must not overlap BAR0 nor
  * the CMB's controller addresses).
  */
-int nvme_attach(struct nvme_ctrl *c, struct vfio_dmabuf_dev *dev,
+int nvme_attach(struct nvme_ctrl *c, struct vfio_dmabuf_device *dev,
 		uint64_t iova_base);
 /* Free the admin queue memory; the controller is left as it is. */
 void nvme_detach(struct nvme_ctrl *c);

@@ -47,23 +47,23 @@ static int load_modules(void)
  */
 static bool named_status(void)
 {
-	struct vfio_dmabuf_dev dev = { .container = -1, .group = -1, .device = -1 };
+	struct vfio_dmabuf_device *dev = NULL;
 	struct nvme_ctrl c;
 	struct nvme_dma buf = { 0 };
-	char bdf[VFIO_DMABUF_BDF_LEN], str[200];
+	char bdf[32], str[200];
 	bool ok = false;
 	int ret;
 
 	ret = flow_find_pci(FLOW_PCI_CLASS_NVME, 0, 0, bdf, sizeof(bdf));
 	if (!ret)
-		ret = vfio_dmabuf_bind(bdf, NULL);
+		ret = bench_bind(bdf, VFIO_DMABUF_DRIVER);
 	if (!ret)
-		ret = vfio_dmabuf_open_device(bdf, &dev);
+		ret = vfio_dmabuf_device_open(bdf, 0, &dev);
 	if (!ret)
-		ret = nvme_attach(&c, &dev, FLOW_IOVA_BASE);
+		ret = nvme_attach(&c, dev, FLOW_IOVA_BASE);
 	if (ret) {
 		printf("# open %s: %s\n", bdf, strerror(-ret));
-		vfio_dmabuf_close_device(&dev);
+		vfio_dmabuf_device_close(dev);
 		return false;
 	}
 	ret = nvme_start(&c, 0);
@@ -77,22 +77,22 @@ static bool named_status(void)
 	nvme_status_str(&c, str, sizeof(str));
 	printf("# READ of LBA %llu (namespace has %llu blocks): %s, %s\n",
 	       (unsigned long long)c.nsze, (unsigned long long)c.nsze,
-	       vfio_dmabuf_errname(ret), ret == -EIO ? str : "no status");
+	       strerrorname_np(-ret), ret == -EIO ? str : "no status");
 	ok = ret == -EIO && NVME_SCT(c.last_status) == 0 &&
 	     NVME_SC(c.last_status) == 0x80 &&
 	     !strcmp(str, "READ: LBA Out of Range (SCT 0 Generic Command "
 		     "Status, SC 0x80, do not retry)");
 	/* The queue still works after the failed command. */
 	ret = nvme_io(&c, NVME_CMD_READ, 0, 1, buf.iova);
-	printf("# then READ of LBA 0: %s\n", ret ? vfio_dmabuf_errname(ret) : "ok");
+	printf("# then READ of LBA 0: %s\n", ret ? strerrorname_np(-ret) : "ok");
 	ok = ok && !ret;
 	ret = nvme_shutdown(&c);
-	printf("# shutdown: %s\n", ret ? vfio_dmabuf_errname(ret) : "ok");
+	printf("# shutdown: %s\n", ret ? strerrorname_np(-ret) : "ok");
 	ok = ok && !ret;
 out:
 	nvme_dma_free(&c, &buf);
 	nvme_detach(&c);
-	vfio_dmabuf_close_device(&dev);
+	vfio_dmabuf_device_close(dev);
 	return ok;
 }
 

@@ -41,7 +41,7 @@ static int setup(const char *driver, char *bdf, size_t len)
 		ret = bench_modprobe(driver, NULL);
 	if (!ret)
 		ret = bench_modprobe("vfio_iommu_type1", NULL);
-	return ret ? ret : vfio_dmabuf_bind(bdf, driver);
+	return ret ? ret : bench_bind(bdf, driver);
 }
 
 TEST(help_is_a_manual)
@@ -114,7 +114,7 @@ TEST(bind_then_probe_on_vfio_pci_dmabuf)
 	ASSERT_EQ(0, tools_cli(out, sizeof(out), "bind", bdf, NULL)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "bound to vfio-pci-dmabuf (was: vfio-pci)"))
 		TH_LOG("%s", out);
-	ASSERT_EQ(0, vfio_dmabuf_driver_of(bdf, drv, sizeof(drv)));
+	ASSERT_EQ(0, bench_driver_of(bdf, drv, sizeof(drv)));
 	EXPECT_STREQ("vfio-pci-dmabuf", drv);
 	/* Binding again is a no-op that still succeeds. */
 	EXPECT_EQ(0, tools_cli(out, sizeof(out), "bind", bdf, NULL));
@@ -198,15 +198,20 @@ TEST(library_export_and_cli_info_agree)
 		{ .offset = 0x10000, .length = 0x3000 },
 		{ .offset = 0, .length = 0x1000 },
 	};
-	struct vfio_dmabuf_dev dev;
+	struct vfio_dmabuf_device *dev;
 	char bdf[32], out[8192], name[64];
-	int fd;
+	int fd, dfd;
 
 	ASSERT_EQ(0, setup(VFIO_DMABUF_DRIVER, bdf, sizeof(bdf)));
-	ASSERT_EQ(0, vfio_dmabuf_open_device(bdf, &dev));
-	EXPECT_EQ(0, vfio_dmabuf_probe(dev.device));
-	fd = vfio_dmabuf_export(dev.device, 2, r, 2, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd) TH_LOG("export: %s", vfio_dmabuf_errname(fd));
+	ASSERT_EQ(0, vfio_dmabuf_device_open(bdf, 0, &dev));
+	EXPECT_STREQ(bdf, vfio_dmabuf_device_bdf(dev));
+	dfd = vfio_dmabuf_device_fd(dev);
+	EXPECT_EQ(0, vfio_dmabuf_probe(dfd));
+	fd = vfio_dmabuf_export(dfd, 2, r, 2, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("export: %s", strerrorname_np(-fd));
+	/* O_CLOEXEC whether asked for or not. */
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDWR, fcntl(fd, F_GETFL) & O_ACCMODE);
 	EXPECT_EQ(0x4000, vfio_dmabuf_size(fd));
 	ASSERT_EQ(0, vfio_dmabuf_exp_name(fd, name, sizeof(name)));
 	EXPECT_STREQ("vfio_pci_dmabuf", name);
@@ -223,7 +228,7 @@ TEST(library_export_and_cli_info_agree)
 	EXPECT_NE(NULL, strstr(out, "offset 0x10000 length 0x3000")) TH_LOG("%s", out);
 
 	close(fd);
-	vfio_dmabuf_close_device(&dev);
+	vfio_dmabuf_device_close(dev);
 	EXPECT_EQ(0, tools_cli(out, sizeof(out), "info", bdf, NULL));
 	EXPECT_NE(NULL, strstr(out, "(no live exports)")) TH_LOG("%s", out);
 }
@@ -232,22 +237,106 @@ TEST(library_refuses_before_the_kernel)
 {
 	const struct vfio_region_dma_range r = { 0, 4096 };
 	const struct vfio_region_dma_range beyond = { 1ull << 40, 4096 };
-	struct vfio_dmabuf_dev dev;
+	struct vfio_dmabuf_device *dev;
 	char bdf[32];
+	int dfd;
 
 	ASSERT_EQ(0, setup(VFIO_DMABUF_DRIVER, bdf, sizeof(bdf)));
-	ASSERT_EQ(0, vfio_dmabuf_open_device(bdf, &dev));
-	EXPECT_EQ(-EINVAL, vfio_dmabuf_export(dev.device, 2, &r, 0, O_CLOEXEC));
-	EXPECT_EQ(-EOVERFLOW, vfio_dmabuf_export(dev.device, 2, &r, UINT32_MAX,
-						 O_CLOEXEC));
+	ASSERT_EQ(0, vfio_dmabuf_device_open(bdf, 0, &dev));
+	dfd = vfio_dmabuf_device_fd(dev);
+	EXPECT_EQ(-EINVAL, vfio_dmabuf_export(dfd, 2, &r, 0, 0));
+	EXPECT_EQ(-EOVERFLOW, vfio_dmabuf_export(dfd, 2, &r, UINT32_MAX, 0));
 	/*
 	 * and passes the kernel's refusal through as -errno: a range beyond
 	 * the BAR (the kernel, like upstream, ignores open_flags it does not
 	 * use, so those are no longer a way to provoke one)
 	 */
-	EXPECT_EQ(-EINVAL, vfio_dmabuf_export(dev.device, 2, &beyond, 1,
-					      O_CLOEXEC));
-	vfio_dmabuf_close_device(&dev);
+	EXPECT_EQ(-EINVAL, vfio_dmabuf_export(dfd, 2, &beyond, 1, 0));
+	vfio_dmabuf_device_close(dev);
+}
+
+/*
+ * vfio_dmabuf_check() foresees the kernel: for each bad request it returns
+ * the errno the export then gets, and names the range at fault. ivshmem's
+ * BAR2 is 16 MiB; BAR0 is its 256-byte register BAR (sub-page, so any
+ * page-aligned range ends beyond it); BAR1 is MSI-X, BAR3-5 are absent.
+ */
+TEST(check_names_the_range_the_kernel_refuses)
+{
+	static const struct {
+		unsigned int region, nr;
+		struct vfio_region_dma_range r[3];
+		int err;
+		long bad;
+		const char *why;
+	} cases[] = {
+		{ 2, 2, { { 0, 4096 }, { 4096, 0 } }, -EINVAL, 1, "length 0" },
+		{ 2, 3, { { 0, 4096 }, { 8192, 4096 }, { 0x800, 4096 } }, -EINVAL, 2,
+		  "not aligned" },
+		{ 2, 2, { { 0, 4096 }, { 16 << 20, 4096 } }, -EINVAL, 1, "beyond BAR2" },
+		{ 2, 1, { { -4096ull, 4096 } }, -EOVERFLOW, 0, "wraps" },
+		{ 2, 2, { { 0, 1ull << 62 }, { 0, 1ull << 62 } }, -EINVAL, -1, "2^63" },
+		{ 5, 1, { { 0, 4096 } }, -ENODEV, -1, "size 0" },
+		{ 7, 1, { { 0, 4096 } }, -ENODEV, -1, "not a BAR" },
+		{ 0, 1, { { 0, 4096 } }, -EINVAL, 0, "beyond BAR0" },
+		{ 2, 2, { { 0, 4096 }, { 8192, 8192 } }, 0, -1, "" },
+	};
+	struct vfio_dmabuf_device *dev;
+	unsigned int i;
+	char bdf[32], why[160];
+	int dfd, got, fd;
+	long bad;
+
+	ASSERT_EQ(0, setup(VFIO_DMABUF_DRIVER, bdf, sizeof(bdf)));
+	ASSERT_EQ(0, vfio_dmabuf_device_open(bdf, 0, &dev));
+	dfd = vfio_dmabuf_device_fd(dev);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = vfio_dmabuf_check(dfd, cases[i].region, cases[i].r,
+					cases[i].nr, &bad, why, sizeof(why));
+		EXPECT_EQ(cases[i].err, got) TH_LOG("case %u: %s", i, why);
+		EXPECT_EQ(cases[i].bad, bad) TH_LOG("case %u: %s", i, why);
+		EXPECT_NE(NULL, strstr(why, cases[i].why)) TH_LOG("case %u: %s", i, why);
+		fd = vfio_dmabuf_export(dfd, cases[i].region, cases[i].r,
+					cases[i].nr, O_RDWR);
+		/* What the kernel says, check foresaw. */
+		EXPECT_EQ(cases[i].err, fd < 0 ? fd : 0) TH_LOG("case %u", i);
+		if (fd >= 0)
+			close(fd);
+	}
+	vfio_dmabuf_device_close(dev);
+}
+
+TEST(export_bar_covers_the_whole_bar)
+{
+	struct vfio_dmabuf_device *dev;
+	char bdf[32];
+	int dfd, fd;
+
+	ASSERT_EQ(0, setup(VFIO_DMABUF_DRIVER, bdf, sizeof(bdf)));
+	ASSERT_EQ(0, vfio_dmabuf_device_open(bdf, 0, &dev));
+	dfd = vfio_dmabuf_device_fd(dev);
+	fd = vfio_dmabuf_export_bar(dfd, 2, O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("%s", strerrorname_np(-fd));
+	EXPECT_EQ(16 << 20, vfio_dmabuf_size(fd));
+	EXPECT_EQ(O_RDONLY, fcntl(fd, F_GETFL) & O_ACCMODE);
+	close(fd);
+	EXPECT_EQ(-ENODEV, vfio_dmabuf_export_bar(dfd, 5, O_RDWR));
+	EXPECT_EQ(-ENODEV, vfio_dmabuf_export_bar(dfd, VFIO_PCI_ROM_REGION_INDEX, O_RDWR));
+	/* ivshmem is not an NVMe controller. */
+	{
+		struct vfio_region_dma_range cmb;
+		unsigned int region;
+
+		EXPECT_EQ(-ENODEV, vfio_dmabuf_nvme_cmb(dfd, &region, &cmb));
+	}
+	/* The group path hands out the container for the caller's DMA maps. */
+	{
+		uint32_t ioas = 7;
+
+		EXPECT_LE(0, vfio_dmabuf_device_iommu_fd(dev, &ioas));
+		EXPECT_EQ(0, ioas);
+	}
+	vfio_dmabuf_device_close(dev);
 }
 
 TEST_HARNESS_MAIN

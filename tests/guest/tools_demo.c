@@ -36,7 +36,7 @@ struct demo {
 	bool broken;		/* a step failed: later ones cannot run */
 	char bdf[32];		/* ivshmem */
 	char edu[32];
-	struct vfio_dmabuf_dev dev;
+	struct vfio_dmabuf_device *dev;
 	volatile uint8_t *bar;
 	size_t bar_size;
 	int dmabuf;
@@ -148,13 +148,13 @@ static int set_memory_decode(struct demo *d, bool on)
 	uint16_t cmd;
 	int ret;
 
-	ret = vfio_dmabuf_region(d->dev.device, VFIO_PCI_CONFIG_REGION_INDEX, &ri);
+	ret = vfio_dmabuf_region(vfio_dmabuf_device_fd(d->dev), VFIO_PCI_CONFIG_REGION_INDEX, &ri);
 	if (ret)
 		return ret;
-	if (pread(d->dev.device, &cmd, 2, ri.offset + PCI_COMMAND) != 2)
+	if (pread(vfio_dmabuf_device_fd(d->dev), &cmd, 2, ri.offset + PCI_COMMAND) != 2)
 		return -errno;
 	cmd = on ? cmd | PCI_COMMAND_MEMORY : cmd & ~PCI_COMMAND_MEMORY;
-	if (pwrite(d->dev.device, &cmd, 2, ri.offset + PCI_COMMAND) != 2)
+	if (pwrite(vfio_dmabuf_device_fd(d->dev), &cmd, 2, ri.offset + PCI_COMMAND) != 2)
 		return -errno;
 	return 0;
 }
@@ -165,7 +165,8 @@ static void show_debugfs(const char *bdf)
 	int n = 0;
 	FILE *f;
 
-	vfio_dmabuf_debugfs_path(bdf, path, sizeof(path));
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vfio-pci-dmabuf/%s/exports",
+		 bdf);
 	f = fopen(path, "re");
 	if (!f) {
 		say("  (cannot read %s: %s)", path, strerror(errno));
@@ -195,7 +196,7 @@ static bool step_load(void)
 	if (!ret)
 		ret = bench_modprobe("vfio_iommu_type1", NULL);
 	if (ret) {
-		say("  modprobe failed: %s", vfio_dmabuf_errname(ret));
+		say("  modprobe failed: %s", strerrorname_np(-ret));
 		return false;
 	}
 	bench_sysfs_read("/sys/module/vfio_pci_dmabuf/parameters/p2p_host_bridges",
@@ -204,7 +205,7 @@ static bool step_load(void)
 	say("$ modprobe edu-importer   (test importer: QEMU's edu DMA engine)");
 	ret = bench_modprobe("edu-importer", NULL);
 	if (ret) {
-		say("  modprobe failed: %s", vfio_dmabuf_errname(ret));
+		say("  modprobe failed: %s", strerrorname_np(-ret));
 		return false;
 	}
 	return true;
@@ -222,16 +223,16 @@ static bool step_bind(struct demo *d)
 		say("ivshmem or edu not found: wrong topology?");
 		return false;
 	}
-	vfio_dmabuf_driver_of(d->bdf, drv, sizeof(drv));
+	bench_driver_of(d->bdf, drv, sizeof(drv));
 	say("ivshmem-plain at %s (now: %s) has a 16 MiB RAM-backed BAR2.", d->bdf,
 	    drv[0] ? drv : "no driver");
 	say("The driver binds only on request, through driver_override");
 	say("(persistent: driverctl set-override %s vfio-pci-dmabuf):", d->bdf);
 	if (show_cli("bind", d->bdf, NULL))
 		return false;
-	ret = vfio_dmabuf_bind(d->edu, "edu-importer");
+	ret = bench_bind(d->edu, "edu-importer");
 	say("edu at %s bound to edu-importer: %s", d->edu,
-	    ret ? vfio_dmabuf_errname(ret) : "ok");
+	    ret ? strerrorname_np(-ret) : "ok");
 	return !ret;
 }
 
@@ -249,16 +250,16 @@ static bool step_pattern(struct demo *d, uint8_t *pattern)
 
 	say("Open the device the usual VFIO way (group + type1 container) and");
 	say("mmap BAR2; write a pattern into its first %d bytes.", DMA_LEN);
-	ret = vfio_dmabuf_open_device(d->bdf, &d->dev);
+	ret = vfio_dmabuf_device_open(d->bdf, 0, &d->dev);
 	if (!ret)
-		ret = vfio_dmabuf_region(d->dev.device, 2, &ri);
+		ret = vfio_dmabuf_region(vfio_dmabuf_device_fd(d->dev), 2, &ri);
 	if (ret) {
-		say("  open/region: %s: %s", vfio_dmabuf_errname(ret),
+		say("  open/region: %s: %s", strerrorname_np(-ret),
 		    vfio_dmabuf_explain(VFIO_DMABUF_OP_OPEN, ret));
 		return false;
 	}
 	d->bar = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      d->dev.device, ri.offset);
+		      vfio_dmabuf_device_fd(d->dev), ri.offset);
 	if (d->bar == MAP_FAILED) {
 		d->bar = NULL;
 		say("  mmap BAR2: %s", strerror(errno));
@@ -268,7 +269,8 @@ static bool step_pattern(struct demo *d, uint8_t *pattern)
 	fill(pattern, DMA_LEN, "Hello from ivshmem BAR2! ", 0x11);
 	for (i = 0; i < DMA_LEN; i++)
 		d->bar[i] = pattern[i];
-	say("  group %d, BAR2 size %#zx mapped", d->dev.group_id, d->bar_size);
+	say("  group %d, BAR2 size %#zx mapped", bench_iommu_group(d->bdf, NULL),
+	    d->bar_size);
 	show_bytes("BAR2[0..16):", d->bar);
 	return first_mismatch(d->bar, pattern, DMA_LEN) == DMA_LEN;
 }
@@ -279,9 +281,10 @@ static bool step_export(struct demo *d)
 	char name[64] = "?";
 
 	say("Export BAR2 [0, 64 KiB) as a dma-buf (one range):");
-	d->dmabuf = vfio_dmabuf_export(d->dev.device, 2, &r, 1, O_RDWR | O_CLOEXEC);
+	d->dmabuf = vfio_dmabuf_export(vfio_dmabuf_device_fd(d->dev), 2, &r, 1,
+				       O_RDWR);
 	if (d->dmabuf < 0) {
-		say("  export failed: %s: %s", vfio_dmabuf_errname(d->dmabuf),
+		say("  export failed: %s: %s", strerrorname_np(-d->dmabuf),
 		    vfio_dmabuf_explain(VFIO_DMABUF_OP_EXPORT, d->dmabuf));
 		return false;
 	}
@@ -313,7 +316,7 @@ static bool step_dma_from(struct demo *d, const uint8_t *pattern)
 	if (ioctl(d->imp, EDU_IMP_IOC_ATTACH, &at) ||
 	    ioctl(d->imp, EDU_IMP_IOC_MAP)) {
 		ret = -errno;
-		say("  attach/map: %s (%s); see dmesg", vfio_dmabuf_errname(ret),
+		say("  attach/map: %s (%s); see dmesg", strerrorname_np(-ret),
 		    strerror(-ret));
 		return false;
 	}
@@ -324,7 +327,7 @@ static bool step_dma_from(struct demo *d, const uint8_t *pattern)
 	memset(got, 0, sizeof(got));
 	ret = edu_dma(d->imp, 0, got, DMA_LEN, EDU_IMP_DIR_FROM_DMABUF);
 	if (ret) {
-		say("  DMA failed: %s", vfio_dmabuf_errname(ret));
+		say("  DMA failed: %s", strerrorname_np(-ret));
 		return false;
 	}
 	show_bytes("edu read:", got);
@@ -348,7 +351,7 @@ static bool step_dma_to(struct demo *d)
 	fill(data, DMA_LEN, "Written by edu's DMA engine. ", 0x5a);
 	ret = edu_dma(d->imp, 4096, data, DMA_LEN, EDU_IMP_DIR_TO_DMABUF);
 	if (ret) {
-		say("  DMA failed: %s", vfio_dmabuf_errname(ret));
+		say("  DMA failed: %s", strerrorname_np(-ret));
 		return false;
 	}
 	show_bytes("BAR2[4096..):", d->bar + 4096);
@@ -372,7 +375,7 @@ static bool step_decode_off(struct demo *d)
 	edu_info(d->imp, &before);
 	ret = set_memory_decode(d, false);
 	if (ret) {
-		say("  config write: %s", vfio_dmabuf_errname(ret));
+		say("  config write: %s", strerrorname_np(-ret));
 		return false;
 	}
 	edu_info(d->imp, &after);
@@ -381,10 +384,10 @@ static bool step_decode_off(struct demo *d)
 	    (unsigned long long)after.move_notify_count, after.mapped,
 	    after.invalidated);
 	ret = edu_dma(d->imp, 0, got, DMA_LEN, EDU_IMP_DIR_FROM_DMABUF);
-	say("  DMA now: %s%s", ret ? vfio_dmabuf_errname(ret) : "succeeded (!)",
+	say("  DMA now: %s%s", ret ? strerrorname_np(-ret) : "succeeded (!)",
 	    ret == -ENODEV ? " (refused: the mapping is gone, the BAR is untouched)" : "");
 	ret = ioctl(d->imp, EDU_IMP_IOC_MAP) ? -errno : 0;
-	say("  re-map now: %s%s", ret ? vfio_dmabuf_errname(ret) : "succeeded (!)",
+	say("  re-map now: %s%s", ret ? strerrorname_np(-ret) : "succeeded (!)",
 	    ret == -ENODEV ? " (the buffer is revoked)" : "");
 	show_debugfs(d->bdf);
 	return after.move_notify_count > before.move_notify_count &&
@@ -403,7 +406,7 @@ static bool step_decode_on(struct demo *d, const uint8_t *pattern)
 	edu_info(d->imp, &before);
 	ret = set_memory_decode(d, true);
 	if (ret) {
-		say("  config write: %s", vfio_dmabuf_errname(ret));
+		say("  config write: %s", strerrorname_np(-ret));
 		return false;
 	}
 	edu_info(d->imp, &after);
@@ -411,12 +414,12 @@ static bool step_decode_on(struct demo *d, const uint8_t *pattern)
 	    (unsigned long long)before.move_notify_count,
 	    (unsigned long long)after.move_notify_count);
 	ret = ioctl(d->imp, EDU_IMP_IOC_MAP) ? -errno : 0;
-	say("  re-map: %s", ret ? vfio_dmabuf_errname(ret) : "ok");
+	say("  re-map: %s", ret ? strerrorname_np(-ret) : "ok");
 	if (ret)
 		return false;
 	ret = edu_dma(d->imp, 0, got, DMA_LEN, EDU_IMP_DIR_FROM_DMABUF);
 	if (ret) {
-		say("  DMA failed: %s", vfio_dmabuf_errname(ret));
+		say("  DMA failed: %s", strerrorname_np(-ret));
 		return false;
 	}
 	show_bytes("edu read:", got);
@@ -438,15 +441,16 @@ static bool step_close(struct demo *d)
 	edu_info(d->imp, &before);
 	munmap((void *)d->bar, d->bar_size);
 	d->bar = NULL;
-	vfio_dmabuf_close_device(&d->dev);
+	vfio_dmabuf_device_close(d->dev);
+	d->dev = NULL;
 	edu_info(d->imp, &after);
 	say("  importer: move_notify calls %llu -> %llu, mapped %u",
 	    (unsigned long long)before.move_notify_count,
 	    (unsigned long long)after.move_notify_count, after.mapped);
 	dma = edu_dma(d->imp, 0, got, DMA_LEN, EDU_IMP_DIR_FROM_DMABUF);
 	map = ioctl(d->imp, EDU_IMP_IOC_MAP) ? -errno : 0;
-	say("  DMA: %s, re-map: %s", dma ? vfio_dmabuf_errname(dma) : "succeeded (!)",
-	    map ? vfio_dmabuf_errname(map) : "succeeded (!)");
+	say("  DMA: %s, re-map: %s", dma ? strerrorname_np(-dma) : "succeeded (!)",
+	    map ? strerrorname_np(-map) : "succeeded (!)");
 	say("  the dma-buf object lives on without the device: size %lld",
 	    (long long)vfio_dmabuf_size(d->dmabuf));
 	show_debugfs(d->bdf);
@@ -477,7 +481,6 @@ int main(void)
 	uint8_t pattern[DMA_LEN];
 	int i;
 
-	d.dev.device = d.dev.group = d.dev.container = -1;
 	printf("TAP version 13\n1..%d\n", NSTEPS);
 	say("vfio-pci-dmabuf demo: a PCI BAR exported as a dma-buf, imported by");
 	say("another device, revoked and restored with the device's state.");
@@ -506,7 +509,7 @@ int main(void)
 		close(d.imp);
 	if (d.dmabuf >= 0)
 		close(d.dmabuf);
-	vfio_dmabuf_close_device(&d.dev);
+	vfio_dmabuf_device_close(d.dev);
 	say("%s", "");
 	say("%s", d.failed ? "The demo FAILED at the step marked 'not ok' above." :
 	    "Done: every step behaved as described.");
