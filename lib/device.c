@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Opening a VFIO device by PCI name, through its group and a type1
- * container.
+ * Opening a VFIO device by PCI name: through its group and a type1
+ * container (every kernel), or through its cdev bound to an iommufd
+ * context (kernels with CONFIG_VFIO_DEVICE_CDEV).
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,14 +24,42 @@
 #define BDF_LEN		16
 
 /*
- * One opened device: its group, the type1 container the group is set to,
- * and the device fd, all O_CLOEXEC. The cdev path, once added, will hold
- * an iommufd and an IOAS id here instead of the group and container.
+ * iommufd and the VFIO cdev ioctls (Linux 6.6). Debian 12's uapi headers
+ * (6.1) lack them; numbers and layouts are ABI. Prefixed so that newer
+ * headers' own definitions do not clash.
+ */
+struct vd_bind_iommufd {		/* struct vfio_device_bind_iommufd */
+	uint32_t argsz;
+	uint32_t flags;
+	int32_t iommufd;
+	uint32_t out_devid;
+};
+struct vd_attach_pt {			/* struct vfio_device_attach_iommufd_pt */
+	uint32_t argsz;
+	uint32_t flags;
+	uint32_t pt_id;
+};
+struct vd_ioas_alloc {			/* struct iommu_ioas_alloc */
+	uint32_t size;
+	uint32_t flags;
+	uint32_t out_ioas_id;
+};
+#define VD_DEVICE_BIND_IOMMUFD		_IO(VFIO_TYPE, VFIO_BASE + 18)
+#define VD_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
+#define VD_IOMMU_IOAS_ALLOC		_IO(';', 0x81)
+
+/*
+ * One opened device, every fd O_CLOEXEC. The group path fills group and
+ * container, the cdev path iommufd and ioas_id; the other pair stays -1
+ * (and 0).
  */
 struct vfio_dmabuf_device {
 	int device;
 	int container;
 	int group;
+	int iommufd;
+	uint32_t ioas_id;
+	unsigned int path;	/* VFIO_DMABUF_OPEN_GROUP or _CDEV */
 	char bdf[BDF_LEN];
 };
 
@@ -107,16 +137,79 @@ static int open_group(struct vfio_dmabuf_device *d)
 	return 0;
 }
 
+/* "vfioN", the name of @bdf's cdev (its sysfs vfio-dev/ folder). */
+static int cdev_name(const char *bdf, char *name, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int ret = -ENOENT;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	if (!dir)
+		return -ENOENT;
+	while ((e = readdir(dir))) {
+		if (strncmp(e->d_name, "vfio", 4) || strlen(e->d_name) >= len)
+			continue;
+		strcpy(name, e->d_name);
+		ret = 0;
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+/*
+ * The cdev path: bind the device to a new iommufd context (the device is
+ * usable from then on), then attach it to a new IOAS so that the caller
+ * can map memory for the device's own DMA.
+ */
+static int open_cdev(struct vfio_dmabuf_device *d)
+{
+	struct vd_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vd_attach_pt at = { .argsz = sizeof(at) };
+	struct vd_ioas_alloc ioas = { .size = sizeof(ioas) };
+	char name[32], path[64];
+	int ret;
+
+	ret = cdev_name(d->bdf, name, sizeof(name));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	d->device = open(path, O_RDWR | O_CLOEXEC);
+	if (d->device < 0)
+		return -errno;
+	d->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (d->iommufd < 0)
+		return -errno;
+	bind.iommufd = d->iommufd;
+	if (ioctl(d->device, VD_DEVICE_BIND_IOMMUFD, &bind) ||
+	    ioctl(d->iommufd, VD_IOMMU_IOAS_ALLOC, &ioas))
+		return -errno;
+	at.pt_id = ioas.out_ioas_id;
+	if (ioctl(d->device, VD_DEVICE_ATTACH_IOMMUFD_PT, &at))
+		return -errno;
+	d->ioas_id = ioas.out_ioas_id;
+	d->path = VFIO_DMABUF_OPEN_CDEV;
+	return 0;
+}
+
 static void close_fds(struct vfio_dmabuf_device *d)
 {
-	/* The device before its group, the group before the container. */
+	/*
+	 * The device first: closing it unbinds it from its iommufd context
+	 * or releases it from its group, before those go.
+	 */
 	if (d->device >= 0)
 		close(d->device);
 	if (d->group >= 0)
 		close(d->group);
 	if (d->container >= 0)
 		close(d->container);
-	d->device = d->group = d->container = -1;
+	if (d->iommufd >= 0)
+		close(d->iommufd);
+	d->device = d->group = d->container = d->iommufd = -1;
 }
 
 int vfio_dmabuf_device_open(const char *bdf, unsigned int flags,
@@ -127,13 +220,13 @@ int vfio_dmabuf_device_open(const char *bdf, unsigned int flags,
 	struct stat st;
 	int ret;
 
-	if (!out || flags)
+	if (!out || (flags & ~VFIO_DMABUF_OPEN_CDEV))
 		return -EINVAL;
 	*out = NULL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->device = d->group = d->container = -1;
+	d->device = d->group = d->container = d->iommufd = -1;
 	ret = canonical_bdf(bdf, d->bdf);
 	if (ret)
 		goto err;
@@ -142,7 +235,7 @@ int vfio_dmabuf_device_open(const char *bdf, unsigned int flags,
 		ret = -errno;
 		goto err;
 	}
-	ret = open_group(d);
+	ret = flags & VFIO_DMABUF_OPEN_CDEV ? open_cdev(d) : open_group(d);
 	if (ret)
 		goto err;
 	*out = d;
@@ -171,12 +264,18 @@ const char *vfio_dmabuf_device_bdf(const struct vfio_dmabuf_device *dev)
 	return dev ? dev->bdf : "";
 }
 
+unsigned int vfio_dmabuf_device_path(const struct vfio_dmabuf_device *dev)
+{
+	return dev ? dev->path : VFIO_DMABUF_OPEN_GROUP;
+}
+
 int vfio_dmabuf_device_iommu_fd(const struct vfio_dmabuf_device *dev,
 				uint32_t *ioas_id)
 {
 	if (!dev)
 		return -EBADF;
 	if (ioas_id)
-		*ioas_id = 0;
-	return dev->container;
+		*ioas_id = dev->ioas_id;
+	return dev->path == VFIO_DMABUF_OPEN_CDEV ? dev->iommufd :
+						     dev->container;
 }

@@ -106,16 +106,30 @@ int vfio_dmabuf_build(void *buf, size_t len, unsigned int region,
 /* A VFIO device this library opened. Opaque: use the accessors below. */
 struct vfio_dmabuf_device;
 
+/* How vfio_dmabuf_device_open() reaches the device (its @flags). */
+enum vfio_dmabuf_open_flags {
+	/*
+	 * 0, the default: /dev/vfio/<group> and a fresh type1v2 container.
+	 * Every kernel; what QEMU and SPDK do by default.
+	 */
+	VFIO_DMABUF_OPEN_GROUP = 0,
+	/*
+	 * The device's cdev, /dev/vfio/devices/vfioN, bound to a fresh
+	 * iommufd context (/dev/iommu) and attached to a new IOAS in it.
+	 * Kernels built with CONFIG_VFIO_DEVICE_CDEV (6.6 and later; not
+	 * Debian's 6.1, 6.12 or 7.2 builds): -ENOENT where the device has no
+	 * cdev, or /dev/iommu is missing (modprobe iommufd).
+	 */
+	VFIO_DMABUF_OPEN_CDEV = 1u << 0,
+};
+
 /*
- * Open the VFIO device @bdf ("dddd:bb:dd.f" or "bb:dd.f") through its
- * IOMMU group (/dev/vfio/<group>) and a fresh type1v2 container, and store
- * a new handle in *@out. @flags must be 0: it is there for the iommufd
- * cdev path (/dev/vfio/devices/vfioN), to be added as a flag once a
- * supported kernel is built with CONFIG_VFIO_DEVICE_CDEV (Debian's 6.1,
- * 6.12 and 7.2 are not). Errors: -EINVAL not a PCI address or bad @flags; -ENOENT no such device, or no VFIO node for it (not bound
- * to a VFIO driver); -ENXIO no IOMMU group; -EBUSY group not viable
- * (another device of the group bound to a non-VFIO driver) or device open
- * elsewhere; -ENOMEM; others as the kernel says.
+ * Open the VFIO device @bdf ("dddd:bb:dd.f" or "bb:dd.f") the way @flags
+ * says and store a new handle in *@out. Errors: -EINVAL not a PCI address
+ * or unknown @flags; -ENOENT no such device, or no VFIO node for it (not
+ * bound to a VFIO driver); -ENXIO no IOMMU group; -EBUSY group not viable
+ * (another device of the group bound to a non-VFIO driver) or the device
+ * open elsewhere; -ENOMEM; others as the kernel says.
  */
 int vfio_dmabuf_device_open(const char *bdf, unsigned int flags,
 			    struct vfio_dmabuf_device **out);
@@ -132,11 +146,14 @@ int vfio_dmabuf_device_fd(const struct vfio_dmabuf_device *dev);
 /* Canonical PCI name, "dddd:bb:dd.f"; valid until the handle is closed. */
 const char *vfio_dmabuf_device_bdf(const struct vfio_dmabuf_device *dev);
 
+/* VFIO_DMABUF_OPEN_GROUP or VFIO_DMABUF_OPEN_CDEV: how it was opened. */
+unsigned int vfio_dmabuf_device_path(const struct vfio_dmabuf_device *dev);
+
 /*
  * The fd through which the caller maps its own memory for the device's
- * DMA: today the type1 container (VFIO_IOMMU_MAP_DMA), with *@ioas_id set
- * to 0; on the future cdev path, the iommufd and the IOAS the device is
- * attached to (IOMMU_IOAS_MAP). @ioas_id may be NULL.
+ * DMA: the type1 container (group path: VFIO_IOMMU_MAP_DMA; *@ioas_id is
+ * set to 0) or the iommufd (cdev path: IOMMU_IOAS_MAP into *@ioas_id, the
+ * IOAS the device is attached to). @ioas_id may be NULL.
  */
 int vfio_dmabuf_device_iommu_fd(const struct vfio_dmabuf_device *dev,
 				uint32_t *ioas_id);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit.h"
+
 /* The uapi layout must match upstream's byte for byte. */
 _Static_assert(VFIO_DEVICE_FEATURE_DMA_BUF == 11, "feature number");
 /* argsz = 8 (vfio_device_feature) + 16 (dma_buf) + 16 per range */
@@ -25,29 +27,6 @@ _Static_assert(offsetof(struct vfio_device_feature_dma_buf, nr_ranges) == 12,
 	       "nr_ranges offset");
 _Static_assert(offsetof(struct vfio_device_feature_dma_buf, dma_ranges) == 16,
 	       "dma_ranges offset");
-
-struct ctx {
-	int failed;
-	char detail[256];
-};
-
-#define CHECK(c, cond, ...)						\
-	do {								\
-		if (!(cond) && !(c)->detail[0])				\
-			snprintf((c)->detail, sizeof((c)->detail),	\
-				 "line %d: " __VA_ARGS__);		\
-	} while (0)
-
-static void verdict(struct ctx *c, const char *name)
-{
-	if (c->detail[0]) {
-		printf("FAIL host/lib/%s %s\n", name, c->detail);
-		c->failed = 1;
-	} else {
-		printf("PASS host/lib/%s\n", name);
-	}
-	c->detail[0] = '\0';
-}
 
 static void t_argsz(struct ctx *c)
 {
@@ -185,8 +164,10 @@ static void t_open_bad_bdf(struct ctx *c)
 	}
 	r = vfio_dmabuf_device_open(NULL, 0, &d);
 	CHECK(c, r == -EINVAL, "NULL bdf: %d", __LINE__, r);
-	r = vfio_dmabuf_device_open("00:05.0", 1, &d);
-	CHECK(c, r == -EINVAL && !d, "flags 1: %d", __LINE__, r);
+	r = vfio_dmabuf_device_open("00:05.0", 2, &d);
+	CHECK(c, r == -EINVAL && !d, "unknown flag: %d", __LINE__, r);
+	r = vfio_dmabuf_device_open("ffff:ff:1f.7", VFIO_DMABUF_OPEN_CDEV, &d);
+	CHECK(c, r == -ENOENT && !d, "cdev of absent device: %d", __LINE__, r);
 	r = vfio_dmabuf_device_open("00:05.0", 0, NULL);
 	CHECK(c, r == -EINVAL, "NULL out: %d", __LINE__, r);
 	/* Domain ffff does not exist on any host; upper case is accepted. */
@@ -197,6 +178,8 @@ static void t_open_bad_bdf(struct ctx *c)
 	CHECK(c, vfio_dmabuf_device_iommu_fd(NULL, NULL) == -EBADF,
 	      "iommu fd of NULL", __LINE__);
 	CHECK(c, !strcmp(vfio_dmabuf_device_bdf(NULL), ""), "bdf of NULL", __LINE__);
+	CHECK(c, vfio_dmabuf_device_path(NULL) == VFIO_DMABUF_OPEN_GROUP,
+	      "path of NULL", __LINE__);
 }
 
 /*
@@ -243,10 +226,7 @@ static void t_export_bar_no_device(struct ctx *c)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(struct ctx *c);
-	} cases[] = {
+	static const struct unit_case cases[] = {
 		{ "argsz", t_argsz },
 		{ "argsz-overflow-refused", t_argsz_overflow },
 		{ "build-layout", t_build_layout },
@@ -257,12 +237,6 @@ int main(void)
 		{ "check-without-device", t_check_no_device },
 		{ "export-bar-without-device", t_export_bar_no_device },
 	};
-	struct ctx c = { 0 };
-	unsigned int i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cases[i].fn(&c);
-		verdict(&c, cases[i].name);
-	}
-	return c.failed;
+	return unit_run("lib", cases, sizeof(cases) / sizeof(cases[0]));
 }

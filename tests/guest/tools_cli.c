@@ -339,4 +339,54 @@ TEST(export_bar_covers_the_whole_bar)
 	vfio_dmabuf_device_close(dev);
 }
 
+/*
+ * The cdev path where the kernel has one (the debug kernel: IOMMUFD,
+ * VFIO_DEVICE_CDEV), a clean -ENOENT where it has none (Debian's builds):
+ * export through a device bound to an iommufd context, the group path
+ * blocked meanwhile, and the export gone once the device is closed.
+ */
+TEST(cdev_path_where_the_kernel_has_one)
+{
+	const struct vfio_region_dma_range r = { .offset = 0x2000, .length = 0x6000 };
+	struct vfio_dmabuf_device *dev, *other;
+	char bdf[32], out[8192];
+	uint32_t ioas = 0;
+	int dfd, fd;
+
+	ASSERT_EQ(0, setup(VFIO_DMABUF_DRIVER, bdf, sizeof(bdf)));
+	/*
+	 * sysfs lists a vfioN for every VFIO device; only kernels with
+	 * CONFIG_VFIO_DEVICE_CDEV have /dev/vfio/devices/vfioN behind it.
+	 */
+	if (access("/dev/vfio/devices", F_OK)) {
+		EXPECT_EQ(-ENOENT, vfio_dmabuf_device_open(bdf, VFIO_DMABUF_OPEN_CDEV,
+							   &dev));
+		SKIP(return, "no VFIO cdev on this kernel (CONFIG_VFIO_DEVICE_CDEV=n); "
+			     "-ENOENT checked");
+	}
+	/* iommufd may be a module: /dev/iommu appears once it is loaded. */
+	bench_modprobe("iommufd", NULL);
+	ASSERT_EQ(0, vfio_dmabuf_device_open(bdf, VFIO_DMABUF_OPEN_CDEV, &dev));
+	EXPECT_EQ(VFIO_DMABUF_OPEN_CDEV, vfio_dmabuf_device_path(dev));
+	EXPECT_LE(0, vfio_dmabuf_device_iommu_fd(dev, &ioas));
+	EXPECT_NE(0, ioas);
+	dfd = vfio_dmabuf_device_fd(dev);
+	EXPECT_EQ(0, vfio_dmabuf_probe(dfd));
+	fd = vfio_dmabuf_export(dfd, 2, &r, 1, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("%s", strerrorname_np(-fd));
+	EXPECT_EQ(0x6000, vfio_dmabuf_size(fd));
+	/* While the cdev is bound, the group path is refused. */
+	EXPECT_EQ(-EBUSY, vfio_dmabuf_device_open(bdf, 0, &other));
+	EXPECT_EQ(0, tools_cli(out, sizeof(out), "info", bdf, NULL)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "offset 0x2000 length 0x6000")) TH_LOG("%s", out);
+	vfio_dmabuf_device_close(dev);
+	EXPECT_EQ(0, tools_cli(out, sizeof(out), "info", bdf, NULL));
+	EXPECT_NE(NULL, strstr(out, "(no live exports)")) TH_LOG("%s", out);
+	close(fd);
+	/* And the group path works again. */
+	ASSERT_EQ(0, vfio_dmabuf_device_open(bdf, 0, &other));
+	EXPECT_EQ(VFIO_DMABUF_OPEN_GROUP, vfio_dmabuf_device_path(other));
+	vfio_dmabuf_device_close(other);
+}
+
 TEST_HARNESS_MAIN

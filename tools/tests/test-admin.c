@@ -12,28 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-struct ctx {
-	int failed;
-	char detail[256];
-};
-
-#define CHECK(c, cond, ...)						\
-	do {								\
-		if (!(cond) && !(c)->detail[0])				\
-			snprintf((c)->detail, sizeof((c)->detail),	\
-				 "line %d: " __VA_ARGS__);		\
-	} while (0)
-
-static void verdict(struct ctx *c, const char *name)
-{
-	if (c->detail[0]) {
-		printf("FAIL host/tools/%s %s\n", name, c->detail);
-		c->failed = 1;
-	} else {
-		printf("PASS host/tools/%s\n", name);
-	}
-	c->detail[0] = '\0';
-}
+#include "../../lib/tests/unit.h"
 
 static void t_bdf(struct ctx *c)
 {
@@ -92,20 +71,11 @@ static void t_bind_refuses(struct ctx *c)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(struct ctx *c);
-	} cases[] = {
+	static const struct unit_case cases[] = {
 		{ "bdf-parse", t_bdf },
 		{ "range-parse", t_parse_range },
 		{ "bind-refuses-bad-input", t_bind_refuses },
 	};
-	struct ctx c = { 0 };
-	unsigned int i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cases[i].fn(&c);
-		verdict(&c, cases[i].name);
-	}
-	return c.failed;
+	return unit_run("tools", cases, sizeof(cases) / sizeof(cases[0]));
 }
