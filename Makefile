@@ -23,6 +23,12 @@ examples:
 	PKG_CONFIG_PATH=$(CURDIR)/build/prefix/lib/pkgconfig \
 		$(MAKE) -C examples/nvme-cmb O=$(CURDIR)/build/nvme-cmb
 
+# The manual pages (man/*.md, through pandoc) into build/man; read one
+# with `man -l build/man/vfio-dmabuf.1`. Installed with
+# `make -C man install PREFIX=/usr/local` (or by the Debian packages).
+man:
+	$(MAKE) -C man O=$(CURDIR)/build/man
+
 # Boot Debian's kernel in the QEMU bench and show what the guest sees: the
 # ivshmem story, then the NVMe CMB story (examples/nvme-cmb).
 demo: deps
@@ -52,6 +58,7 @@ clean:
 	-$(MAKE) -C tests/importer KDIR=$(KDIR) clean
 	-$(MAKE) -C lib clean
 	-$(MAKE) -C tools clean
+	-$(MAKE) -C man clean
 	rm -rf results tests/guest/bin build
 
 distclean: clean
@@ -63,4 +70,4 @@ distclean: clean
 bench: deps
 	KVER=$(KVER) vm/bench
 
-.PHONY: all deps examples demo check stress stress-bench bench clean distclean
+.PHONY: all deps examples man demo check stress stress-bench bench clean distclean
