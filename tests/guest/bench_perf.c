@@ -181,8 +181,9 @@ static void row_ratio(const char *section, const char *name, double x,
 static void section_done(const char *section, int ret)
 {
 	if (ret == -EOPNOTSUPP) {
-		ksft_test_result_skip("%s: %s\n", section, skip_reason ?
-				      skip_reason : "not available on this kernel");
+		ksft_test_result_skip("%s: %s\n", section,
+				      skip_reason ? skip_reason :
+				      "not available on this kernel");
 	} else if (ret) {
 		ksft_test_result_fail("%s: %s\n", section, strerror(-ret));
 	} else if (!rows || bad_rows) {
@@ -1002,8 +1003,9 @@ static int up_memory(void)
 					       &sn[drv][rep]);
 			if (ret)
 				return ret;
-			fn[drv][rep] = (fn[drv][rep] - f1[drv][rep]) / (nrn - 1);
-			sn[drv][rep] = (sn[drv][rep] - s1[drv][rep]) / (nrn - 1);
+			/* Per range: what nrn ranges add over one. */
+			sn[drv][rep] = (sn[drv][rep] - s1[drv][rep]) /
+				       (nrn - 1);
 		}
 	}
 	snprintf(extra, sizeof(extra), "ours/upstream; %d exports of 1 range",
@@ -1027,13 +1029,14 @@ static int up_sections(void)
 
 	ret = up_setup();
 	if (ret == -EOPNOTSUPP)
-		skip_reason = "no upstream exporter in this kernel (7.2 has one)";
+		skip_reason = "no upstream exporter in this kernel";
 	if (ret)
 		return ret;
 	ret = up_can_map();
 	if (ret) {
 		printf("# upstream: its map fails here (%s)\n", strerror(-ret));
-		skip_reason = "upstream cannot map here: boot the switch with iommu.passthrough=1";
+		skip_reason = "upstream cannot map here (needs the switch, "
+			      "iommu.passthrough=1)";
 		return -EOPNOTSUPP;
 	}
 	for (rep = 0; rep < up_reps(); rep++) {
