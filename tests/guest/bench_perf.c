@@ -782,7 +782,8 @@ static int up_setup(void)
 		return ret;
 	if (kernel_has_vfio_dmabuf() != 1)
 		return -EOPNOTSUPP;
-	ret = bench_modprobe(VPD_MODULE, NULL);
+	/* As rv_load_modules() would for ours, whatever EXPORTER says. */
+	ret = bench_modprobe(VPD_MODULE, VPD_P2P_PARAM);
 	if (!ret)
 		ret = rv_load_modules();
 	if (!ret)
