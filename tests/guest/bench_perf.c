@@ -15,6 +15,9 @@
  * (empty fields where a row has no reference); vm/bench extracts them from
  * the results channel. Sections:
  *   vfio     (item 1) VFIO path, ours vs stock vfio-pci, same device
+ *   upstream (item 2) ours vs upstream's exporter (stock vfio-pci of a
+ *            kernel that has one, 7.2), same device, in alternation:
+ *            export, attach+map+unmap+detach, revoke, memory
  *   udmabuf  (item 3) export+close vs udmabuf create+close, same size
  *   export   (item 4) export time vs nr_ranges, adjacent / scattered
  *   map      (item 4) importer MAP time vs nr_ranges, extra = sg entries
@@ -25,11 +28,11 @@
  * Environment:
  *   BENCH_PERF_SCALE=tiny   the make-check configuration (seconds, not
  *                           minutes): few sizes, one or two repetitions
- *   BENCH_EXPORTER=DRIVER   driver that exports in sections 3-6 (default
- *                           vfio-pci-dmabuf). On a kernel whose stock
- *                           vfio-pci has upstream's exporter (7.2), run
- *                           the program once with each to compare ours
- *                           with upstream (issue 10, item 2).
+ *   BENCH_EXPORTER=DRIVER   driver that exports in sections udmabuf to
+ *                           p2p (default vfio-pci-dmabuf); on 7.2 it may
+ *                           be stock vfio-pci, upstream's exporter.
+ *                           Section "upstream" compares the two in one
+ *                           run whatever this says.
  *   BENCH_PERF_ONLY=a,b     run only these sections
  */
 #define _GNU_SOURCE
@@ -63,6 +66,8 @@ static bool tiny;
 static const char *exporter = VPD_DRIVER;
 static char ivs_bdf[32];
 static char edu_bdf[32];
+/* Why the running section skipped (NULL: not available on this kernel). */
+static const char *skip_reason;
 /* Rows of the running section that were not well formed. */
 static int bad_rows;
 static int rows;
@@ -139,11 +144,13 @@ static void row(const char *section, const char *name, double x,
 /*
  * A row comparing @a (ours) with @b (the reference), measured in
  * alternation: the ratio a[i] / b[i] of each alternation, then its
- * min/median/max.
+ * min/median/max. With @any_sign (memory deltas, which may be 0 or below
+ * within noise in the tiny configuration) only finite figures are asked
+ * for, and the ratio may be anything.
  */
-static void row_ratio(const char *section, const char *name, double x,
-		      const char *unit, const double *a, const double *b,
-		      int n, const char *extra)
+static void row_ratio_v(const char *section, const char *name, double x,
+			const char *unit, const double *a, const double *b,
+			int n, const char *extra, bool any_sign)
 {
 	double ratio[MAX_REPS];
 	struct stat3 sa = stat3(a, n), sb, sr;
@@ -154,19 +161,34 @@ static void row_ratio(const char *section, const char *name, double x,
 	sb = stat3(b, n);
 	sr = stat3(ratio, n);
 	rows++;
-	if (!good(sa.min) || !good(sb.med) || !good(sr.min) || !good(sr.max))
+	if (any_sign ? !isfinite(sa.min) || !isfinite(sa.max) ||
+	    !isfinite(sb.min) || !isfinite(sb.max) :
+	    !good(sa.min) || !good(sb.med) || !good(sr.min) || !good(sr.max))
 		bad_rows++;
 	printf("@@CSV,%s,%s,%.0f,%s,%.6g,%.6g,%.6g,%.6g,%.4f,%.4f,%.4f,%s\n",
 	       section, name, x, unit, sa.min, sa.med, sa.max, sb.med, sr.min,
 	       sr.med, sr.max, extra ? extra : "");
 }
 
+static void row_ratio(const char *section, const char *name, double x,
+		      const char *unit, const double *a, const double *b,
+		      int n, const char *extra)
+{
+	row_ratio_v(section, name, x, unit, a, b, n, extra, false);
+}
+
 /* The TAP verdict of a section: it ran and every row was well formed. */
 static void section_done(const char *section, int ret)
 {
 	if (ret == -EOPNOTSUPP) {
-		ksft_test_result_skip("%s: not available on this kernel\n",
-				      section);
+		/*
+		 * "ok N name # SKIP why": ksft_test_result_skip() puts no
+		 * name before the directive, and vm/parse-results then
+		 * takes the line for a pass named "# SKIP ...".
+		 */
+		ksft_test_result_code(KSFT_SKIP, section, "%s\n",
+				      skip_reason ? skip_reason :
+				      "not available on this kernel");
 	} else if (ret) {
 		ksft_test_result_fail("%s: %s\n", section, strerror(-ret));
 	} else if (!rows || bad_rows) {
@@ -176,6 +198,7 @@ static void section_done(const char *section, int ret)
 		ksft_test_result_pass("%s: %d rows\n", section, rows);
 	}
 	rows = bad_rows = 0;
+	skip_reason = NULL;
 	fflush(stdout);
 }
 
@@ -343,7 +366,7 @@ static int sect_vfio(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* The exporter of sections 3-6 (BENCH_EXPORTER) and the importer.     */
+/* The exporter of items 3-6 (BENCH_EXPORTER) and the importer.        */
 
 static struct rv_dev exp_dev;
 
@@ -722,6 +745,347 @@ static int sect_memory(void)
 }
 
 /* ------------------------------------------------------------------ */
+/*
+ * Item 2: ours vs upstream's exporter on one kernel. On 7.2 stock
+ * vfio-pci has upstream's exporter built in; ivshmem is bound in turn to
+ * ours and to it, who goes first swapping each alternation, and every row
+ * is ours / upstream of the same alternation. Upstream maps only where
+ * the PCI core finds a P2P path it allows: below the switch topology,
+ * booted with iommu.passthrough=1 (see dmabuf_switch.c). Elsewhere the
+ * section skips, saying so.
+ */
+
+enum { UP_OURS, UP_STOCK, UP_NR };
+
+static const char *const up_driver[UP_NR] = { VPD_DRIVER, STOCK_DRIVER };
+
+/* Close exp_dev, bind ivshmem to driver @drv and open it again. */
+static int up_bind(int drv)
+{
+	int ret;
+
+	bench_vfio_close(&exp_dev.v);
+	ret = bench_bind(ivs_bdf, up_driver[drv]);
+	if (!ret)
+		ret = rv_dev_reopen(&exp_dev);
+	return ret;
+}
+
+/* edu bound to edu-importer; both exporters' modules loaded. */
+static int up_setup(void)
+{
+	int ret;
+
+	/* vfio_pci_core, where upstream's exporter lives, comes with it. */
+	ret = bench_modprobe(STOCK_DRIVER, NULL);
+	if (ret)
+		return ret;
+	if (kernel_has_vfio_dmabuf() != 1)
+		return -EOPNOTSUPP;
+	/* As rv_load_modules() would for ours, whatever EXPORTER says. */
+	ret = bench_modprobe(VPD_MODULE, VPD_P2P_PARAM);
+	if (!ret)
+		ret = rv_load_modules();
+	if (!ret)
+		ret = bench_find_pci(PCI_VID_QEMU_EDU, PCI_DID_EDU, 0, edu_bdf,
+				     sizeof(edu_bdf));
+	if (!ret)
+		ret = bench_bind(edu_bdf, EDU_IMP_DRIVER);
+	memset(&exp_dev, 0, sizeof(exp_dev));
+	exp_dev.v.container = exp_dev.v.group = exp_dev.v.device = -1;
+	snprintf(exp_dev.bdf, sizeof(exp_dev.bdf), "%s", ivs_bdf);
+	return ret;
+}
+
+/*
+ * Batches of one driver in one alternation, sized so that each is well
+ * above the clock's resolution and the largest stay within seconds.
+ */
+static int up_iters(uint32_t nr)
+{
+	if (tiny)
+		return 2;
+	return nr <= 256 ? 50 : (nr <= 4096 ? 10 : 3);
+}
+
+/*
+ * Attach + map + unmap + detach of one export of the @nr ranges in
+ * `ranges` by the importer @imp, @iters times: seconds per cycle in *@t,
+ * the sg entries of one mapping in *@nents.
+ */
+static int up_map_cycle(int imp, uint32_t nr, int iters, double *t,
+			uint32_t *nents)
+{
+	struct edu_imp_info info;
+	int fd, i, ret = 0, ret2;
+	double t0;
+
+	fd = export_ranges(nr);
+	if (fd < 0)
+		return fd;
+	t0 = now_s();
+	for (i = 0; i < iters && !ret; i++) {
+		ret = edu_attach(imp, fd, EDU_IMP_ATTACH_DYNAMIC);
+		if (ret)
+			break;
+		ret = edu_map(imp);
+		if (!ret)
+			ret = edu_unmap(imp);
+		ret2 = edu_detach(imp);
+		if (!ret)
+			ret = ret2;
+	}
+	*t = (now_s() - t0) / iters;
+	/* The entry count, from one more mapping outside the timing. */
+	if (!ret)
+		ret = edu_attach(imp, fd, EDU_IMP_ATTACH_DYNAMIC);
+	if (!ret) {
+		ret = edu_map(imp);
+		if (!ret)
+			ret = edu_info(imp, &info);
+		if (!ret)
+			*nents = info.nents;
+		edu_detach(imp);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Does upstream map here at all? 0, or the reason it does not. */
+static int up_can_map(void)
+{
+	uint32_t nents;
+	double t;
+	int imp, ret;
+
+	ret = up_bind(UP_STOCK);
+	if (ret)
+		return ret;
+	imp = rv_imp_open();
+	if (imp < 0)
+		return imp;
+	fill_ranges(1, false);
+	ret = up_map_cycle(imp, 1, 1, &t, &nents);
+	close(imp);
+	return ret;
+}
+
+#define UP_EXPORTS	4
+#define UP_ROWS		(1 + UP_EXPORTS + 2 * UP_EXPORTS)
+
+/* Times of one alternation: [row][driver][rep]; sg entries per map row. */
+static double up_t[UP_ROWS][UP_NR][MAX_REPS];
+static uint32_t up_nents[UP_ROWS][UP_NR];
+
+static const uint32_t up_full[UP_EXPORTS] = { 1, 256, 4096, 65536 };
+static const uint32_t up_small[UP_EXPORTS] = { 1, 16, 256, 1024 };
+
+static const uint32_t *up_counts(void)
+{
+	return tiny ? up_small : up_full;
+}
+
+/*
+ * Alternations: more than the other sections' 7, as the section is cheap
+ * (about 10 s for 5) and single revokes vary from one to the next.
+ */
+static int up_reps(void)
+{
+	return tiny ? 2 : 11;
+}
+
+/*
+ * The control path rows of one driver in one alternation: export+close of
+ * one range (a batch), the export ioctl of N ranges, and attach + map +
+ * unmap + detach of N adjacent and N scattered ranges.
+ */
+static int up_control(int drv, int rep)
+{
+	int iters = tiny ? 20 : 300, imp, i, c, fd, ret = 0;
+	int fds[50];
+	double t0;
+
+	fill_ranges(1, false);
+	t0 = now_s();
+	for (i = 0; i < iters; i++) {
+		fd = export_ranges(1);
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	up_t[0][drv][rep] = (now_s() - t0) / iters;
+	/* The export ioctl alone: the closes come after the timing. */
+	for (c = 0; c < UP_EXPORTS && !ret; c++) {
+		int n = up_iters(up_counts()[c]);
+
+		fill_ranges(up_counts()[c], true);
+		t0 = now_s();
+		for (i = 0; i < n; i++) {
+			fds[i] = export_ranges(up_counts()[c]);
+			if (fds[i] < 0) {
+				ret = fds[i];
+				break;
+			}
+		}
+		up_t[1 + c][drv][rep] = (now_s() - t0) / n;
+		while (i-- > 0)
+			close(fds[i]);
+	}
+	if (ret)
+		return ret;
+	imp = rv_imp_open();
+	if (imp < 0)
+		return imp;
+	for (c = 0; c < 2 * UP_EXPORTS && !ret; c++) {
+		int r = 1 + UP_EXPORTS + c;
+		uint32_t nr = up_counts()[c % UP_EXPORTS];
+
+		fill_ranges(nr, c >= UP_EXPORTS);
+		ret = up_map_cycle(imp, nr, up_iters(nr), &up_t[r][drv][rep],
+				   &up_nents[r][drv]);
+	}
+	close(imp);
+	return ret;
+}
+
+static void up_row(const char *name, double x, const char *unit, int r,
+		   int n, const char *extra)
+{
+	row_ratio("upstream", name, x, unit, up_t[r][UP_OURS],
+		  up_t[r][UP_STOCK], n, extra ? extra : "ours/upstream");
+}
+
+/* Revoke and restore of @nbuf buffers x @natt attachments, alternated. */
+static int up_revoke(int nbuf, int natt, int n)
+{
+	double rev[UP_NR][MAX_REPS], res[UP_NR][MAX_REPS];
+	int rep, k, ret;
+	char name[32];
+
+	for (rep = 0; rep < n; rep++) {
+		for (k = 0; k < UP_NR; k++) {
+			int drv = (rep + k) % UP_NR;
+
+			ret = up_bind(drv);
+			if (!ret)
+				ret = revoke_case(nbuf, natt, &rev[drv][rep],
+						  &res[drv][rep], 1);
+			if (ret)
+				return ret;
+		}
+	}
+	snprintf(name, sizeof(name), "revoke-att%d", natt);
+	row_ratio("upstream", name, nbuf, "s", rev[UP_OURS], rev[UP_STOCK], n,
+		  "ours/upstream");
+	snprintf(name, sizeof(name), "restore-att%d", natt);
+	row_ratio("upstream", name, nbuf, "s", res[UP_OURS], res[UP_STOCK], n,
+		  "ours/upstream");
+	return 0;
+}
+
+/*
+ * Kernel memory per export of one range and per range, alternated.
+ * SUnreclaim only: MemFree, a check beside it in section memory, moves
+ * by whole per-CPU page lists, too coarse for a ratio of two exporters.
+ */
+static int up_memory(void)
+{
+	int count1 = tiny ? 100 : 10000, countn = tiny ? 4 : 16;
+	uint32_t nrn = tiny ? 4096 : 65536;
+	double f1[UP_NR][MAX_REPS], s1[UP_NR][MAX_REPS];
+	double fn[UP_NR][MAX_REPS], sn[UP_NR][MAX_REPS];
+	int n = tiny ? 1 : 5, rep, k, drv, ret = 0;
+	char extra[96];
+
+	for (rep = 0; rep < n; rep++) {
+		for (k = 0; k < UP_NR; k++) {
+			drv = (rep + k) % UP_NR;
+			ret = up_bind(drv);
+			if (!ret)
+				ret = mem_case(count1, 1, &f1[drv][rep],
+					       &s1[drv][rep]);
+			if (!ret)
+				ret = mem_case(countn, nrn, &fn[drv][rep],
+					       &sn[drv][rep]);
+			if (ret)
+				return ret;
+			/* Per range: what nrn ranges add over one. */
+			sn[drv][rep] = (sn[drv][rep] - s1[drv][rep]) /
+				       (nrn - 1);
+		}
+	}
+	snprintf(extra, sizeof(extra), "ours/upstream; %d exports of 1 range",
+		 count1);
+	row_ratio_v("upstream", "mem-export-sunreclaim", 1, "B", s1[UP_OURS],
+		    s1[UP_STOCK], n, extra, true);
+	snprintf(extra, sizeof(extra), "ours/upstream; %d exports of %u ranges",
+		 countn, nrn);
+	row_ratio_v("upstream", "mem-range-sunreclaim", nrn, "B", sn[UP_OURS],
+		    sn[UP_STOCK], n, extra, true);
+	return 0;
+}
+
+static int up_sections(void)
+{
+	static const int full_b[] = { 10, 100, 1000 }, small_b[] = { 2, 10 };
+	static const int full_a[] = { 1, 4 }, small_a[] = { 1, 2 };
+	const int *bs = tiny ? small_b : full_b, *as = tiny ? small_a : full_a;
+	int nb = tiny ? 2 : 3, rep, k, c, a, b, ret;
+	char extra[96];
+
+	ret = up_setup();
+	if (ret == -EOPNOTSUPP)
+		skip_reason = "no upstream exporter in this kernel";
+	if (ret)
+		return ret;
+	ret = up_can_map();
+	if (ret) {
+		printf("# upstream: its map fails here (%s)\n", strerror(-ret));
+		skip_reason = "upstream cannot map here (needs the switch, "
+			      "iommu.passthrough=1)";
+		return -EOPNOTSUPP;
+	}
+	for (rep = 0; rep < up_reps(); rep++) {
+		for (k = 0; k < UP_NR; k++) {
+			int drv = (rep + k) % UP_NR;
+
+			ret = up_bind(drv);
+			if (!ret)
+				ret = up_control(drv, rep);
+			if (ret)
+				return ret;
+		}
+	}
+	up_row("export+close", 1, "s", 0, up_reps(), NULL);
+	for (c = 0; c < UP_EXPORTS; c++)
+		up_row("export", up_counts()[c], "s", 1 + c, up_reps(), NULL);
+	for (c = 0; c < 2 * UP_EXPORTS; c++) {
+		int r = 1 + UP_EXPORTS + c;
+
+		snprintf(extra, sizeof(extra), "ours/upstream; sg %u / %u",
+			 up_nents[r][UP_OURS], up_nents[r][UP_STOCK]);
+		up_row(c < UP_EXPORTS ? "map-cycle-adjacent" :
+		       "map-cycle-scattered", up_counts()[c % UP_EXPORTS], "s",
+		       r, up_reps(), extra);
+	}
+	for (a = 0; a < 2; a++)
+		for (b = 0; b < nb; b++) {
+			ret = up_revoke(bs[b], as[a], tiny ? 1 : up_reps());
+			if (ret)
+				return ret;
+		}
+	return up_memory();
+}
+
+static int sect_upstream(void)
+{
+	int ret = up_sections();
+
+	bench_vfio_close(&exp_dev.v);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
 /* Item 6: edu DMA into the exported BAR vs into a udmabuf.            */
 
 /* Seconds per transfer of @len bytes into @imp's buffer, @count times. */
@@ -865,6 +1229,7 @@ int main(void)
 		bool needs_exporter;
 	} sections[] = {
 		{ "vfio", sect_vfio, false },
+		{ "upstream", sect_upstream, false },
 		{ "udmabuf", sect_udmabuf, true },
 		{ "scaling", sect_scaling, true },
 		{ "revoke", sect_revoke, true },
@@ -899,8 +1264,8 @@ int main(void)
 		ret = rv_load_modules();
 	for (s = 0; s < nsec; s++) {
 		if (!want(sections[s].name)) {
-			ksft_test_result_skip("%s: not selected\n",
-					      sections[s].name);
+			ksft_test_result_code(KSFT_SKIP, sections[s].name,
+					      "not selected\n");
 			continue;
 		}
 		if (ret) {
