@@ -167,7 +167,7 @@ int cmd_unbind(struct cli *cli, int argc, char **argv)
 	ret = adm_driver_of(a.bdf, cur, sizeof(cur));
 	if (ret == -ENODEV)
 		return no_device("unbind", a.bdf);
-	if (!ret && cur[0] && check_in_use(&a, "take", cur))
+	if (!ret && cur[0] && check_in_use(&a, "unbind", cur))
 		return CLI_FAILED;
 	ret = adm_unbind(a.bdf, cur, sizeof(cur));
 	if (ret == -ENODEV)
