@@ -99,12 +99,20 @@ static int bind_failed(const struct bind_args *a, int err,
 		n = (size_t)snprintf(why, sizeof(why),
 				     "%s did not take the device (its probe refused it; see dmesg)",
 				     a->driver);
-		if (r->rollback > 0)
+		if (r->rollback > 0 && !strcmp(r->after, r->before))
 			snprintf(why + n, sizeof(why) - n,
-				 "; rolled back: driver_override restored to %s%s%s, bound to %s again",
+				 "; rolled back: driver_override restored to %s%s%s, bound to %s%s",
 				 r->override[0] ? "\"" : "", r->override[0] ? r->override : "none",
 				 r->override[0] ? "\"" : "",
-				 r->before[0] ? r->before : "no driver (as before)");
+				 r->before[0] ? r->before : "no driver (as before)",
+				 r->before[0] ? " again" : "");
+		else if (r->rollback > 0)
+			/* No driver before, and the reprobe found its own. */
+			snprintf(why + n, sizeof(why) - n,
+				 "; rolled back: driver_override restored to %s%s%s; now bound to %s (was: %s)",
+				 r->override[0] ? "\"" : "", r->override[0] ? r->override : "none",
+				 r->override[0] ? "\"" : "", r->after[0] ? r->after : "no driver",
+				 r->before[0] ? r->before : "no driver");
 		else if (r->rollback < 0)
 			snprintf(why + n, sizeof(why) - n,
 				 "; rollback FAILED (%s): now bound to %s, was %s",
