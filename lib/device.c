@@ -20,8 +20,6 @@
 #include <unistd.h>
 
 #define PCI_DEVICES	"/sys/bus/pci/devices"
-/* "dddd:bb:dd.f" plus NUL. */
-#define BDF_LEN		16
 
 /*
  * iommufd and the VFIO cdev ioctls (Linux 6.6). Debian 12's uapi headers
@@ -60,16 +58,15 @@ struct vfio_dmabuf_device {
 	int iommufd;
 	uint32_t ioas_id;
 	unsigned int path;	/* VFIO_DMABUF_OPEN_GROUP or _CDEV */
-	char bdf[BDF_LEN];
+	char bdf[VFIO_DMABUF_BDF_LEN];
 };
 
-/* Canonical "dddd:bb:dd.f" of @in ("bb:dd.f" or "dddd:bb:dd.f"). */
-static int canonical_bdf(const char *in, char *out)
+int vfio_dmabuf_bdf(const char *in, char *out, size_t len)
 {
 	unsigned int dom = 0, bus, dev, fn;
 	int n = -1, i;
 
-	if (!in)
+	if (!in || !out)
 		return -EINVAL;
 	/* sscanf's %x takes signs and 0x: insist on plain hex first. */
 	for (i = 0; in[i]; i++)
@@ -85,7 +82,9 @@ static int canonical_bdf(const char *in, char *out)
 	}
 	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
 		return -EINVAL;
-	snprintf(out, BDF_LEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	if (len < VFIO_DMABUF_BDF_LEN)
+		return -ERANGE;
+	snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	return 0;
 }
 
@@ -227,7 +226,7 @@ int vfio_dmabuf_device_open(const char *bdf, unsigned int flags,
 	if (!d)
 		return -ENOMEM;
 	d->device = d->group = d->container = d->iommufd = -1;
-	ret = canonical_bdf(bdf, d->bdf);
+	ret = vfio_dmabuf_bdf(bdf, d->bdf, sizeof(d->bdf));
 	if (ret)
 		goto err;
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s", d->bdf);

@@ -72,6 +72,8 @@ extern "C" {
 
 /* Name of the variant driver (its /sys/bus/pci/drivers/ entry). */
 #define VFIO_DMABUF_DRIVER	"vfio-pci-dmabuf"
+/* Bytes of a canonical PCI address "dddd:bb:dd.f" with its NUL. */
+#define VFIO_DMABUF_BDF_LEN	16
 
 /* What a call was trying to do, for vfio_dmabuf_explain(). */
 enum vfio_dmabuf_op {
@@ -102,6 +104,14 @@ int vfio_dmabuf_build(void *buf, size_t len, unsigned int region,
 		      unsigned int nr, unsigned int open_flags);
 
 /* ---- a VFIO device, opened by PCI name ---- */
+
+/*
+ * Canonical "dddd:bb:dd.f" (lower case) of a PCI address given as
+ * "dddd:bb:dd.f" or "bb:dd.f" (domain 0), hexadecimal digits only, into
+ * @out (@len >= VFIO_DMABUF_BDF_LEN). -EINVAL not a PCI address, -ERANGE
+ * @len too small. The form sysfs and vfio_dmabuf_device_bdf() use.
+ */
+int vfio_dmabuf_bdf(const char *in, char *out, size_t len);
 
 /* A VFIO device this library opened. Opaque: use the accessors below. */
 struct vfio_dmabuf_device;

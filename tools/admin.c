@@ -32,33 +32,6 @@ static int write_str(const char *path, const char *val)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-int adm_bdf(const char *in, char *out, size_t len)
-{
-	unsigned int dom = 0, bus, dev, fn;
-	int n = -1, m;
-
-	if (!in)
-		return -EINVAL;
-	if (sscanf(in, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) != 4 ||
-	    in[n]) {
-		dom = 0;
-		n = -1;
-		if (sscanf(in, "%x:%x.%x%n", &bus, &dev, &fn, &n) != 3 || in[n])
-			return -EINVAL;
-	}
-	/* sscanf %x accepts signs and 0x prefixes: insist on plain hex. */
-	for (m = 0; in[m]; m++)
-		if (!isxdigit((unsigned char)in[m]) && in[m] != ':' &&
-		    in[m] != '.')
-			return -EINVAL;
-	if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
-		return -EINVAL;
-	if (len < ADM_BDF_LEN)
-		return -ERANGE;
-	snprintf(out, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
-	return 0;
-}
-
 int adm_device_exists(const char *bdf)
 {
 	char path[PATH_MAX];
@@ -94,12 +67,12 @@ static int copy_name(const char *src, char *buf, size_t len)
 
 int adm_driver_of(const char *bdf, char *buf, size_t len)
 {
-	char path[PATH_MAX], link[PATH_MAX], name[ADM_BDF_LEN];
+	char path[PATH_MAX], link[PATH_MAX], name[VFIO_DMABUF_BDF_LEN];
 	const char *base;
 	ssize_t n;
 	int ret;
 
-	ret = adm_bdf(bdf, name, sizeof(name));
+	ret = vfio_dmabuf_bdf(bdf, name, sizeof(name));
 	if (!ret)
 		ret = adm_device_exists(name);
 	if (ret)
@@ -118,11 +91,11 @@ int adm_driver_of(const char *bdf, char *buf, size_t len)
 
 int adm_driver_override(const char *bdf, char *buf, size_t len)
 {
-	char path[PATH_MAX], val[ADM_NAME_LEN] = "", name[ADM_BDF_LEN];
+	char path[PATH_MAX], val[ADM_NAME_LEN] = "", name[VFIO_DMABUF_BDF_LEN];
 	ssize_t n;
 	int fd, ret;
 
-	ret = adm_bdf(bdf, name, sizeof(name));
+	ret = vfio_dmabuf_bdf(bdf, name, sizeof(name));
 	if (!ret)
 		ret = adm_device_exists(name);
 	if (ret)
@@ -192,14 +165,14 @@ static void rollback(const char *bdf, struct adm_bind_report *rep)
 
 int adm_bind(const char *bdf, const char *driver, struct adm_bind_report *rep)
 {
-	char name[ADM_BDF_LEN];
+	char name[VFIO_DMABUF_BDF_LEN];
 	int ret;
 
 	memset(rep, 0, sizeof(*rep));
 	if (!driver || !*driver || strchr(driver, '/') ||
 	    strlen(driver) >= ADM_NAME_LEN)
 		return -EINVAL;
-	ret = adm_bdf(bdf, name, sizeof(name));
+	ret = vfio_dmabuf_bdf(bdf, name, sizeof(name));
 	if (!ret)
 		ret = adm_driver_of(name, rep->before, sizeof(rep->before));
 	if (!ret)
@@ -234,10 +207,10 @@ int adm_bind(const char *bdf, const char *driver, struct adm_bind_report *rep)
 
 int adm_unbind(const char *bdf, char *was, size_t was_len)
 {
-	char name[ADM_BDF_LEN], cur[ADM_NAME_LEN];
+	char name[VFIO_DMABUF_BDF_LEN], cur[ADM_NAME_LEN];
 	int ret;
 
-	ret = adm_bdf(bdf, name, sizeof(name));
+	ret = vfio_dmabuf_bdf(bdf, name, sizeof(name));
 	if (!ret)
 		ret = adm_driver_of(name, cur, sizeof(cur));
 	if (ret)
@@ -268,10 +241,10 @@ int adm_iommu_group(const char *bdf)
 
 int adm_debugfs_path(const char *bdf, char *buf, size_t len)
 {
-	char name[ADM_BDF_LEN];
+	char name[VFIO_DMABUF_BDF_LEN];
 	int ret, n;
 
-	ret = adm_bdf(bdf, name, sizeof(name));
+	ret = vfio_dmabuf_bdf(bdf, name, sizeof(name));
 	if (ret)
 		return ret;
 	n = snprintf(buf, len, ADM_DEBUGFS "/%s/exports", name);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Administration helpers of the vfio-dmabuf CLI: PCI names, sysfs driver
- * binding, the driver's debugfs files, number and range parsing. They
+ * Administration helpers of the vfio-dmabuf CLI: sysfs driver binding, the
+ * driver's debugfs files, number and range parsing. They
  * change system state or parse command lines, so they live here and not in
  * the library. Errors are -errno, as in the library.
  */
@@ -11,23 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <linux/vfio.h>
-#include <uapi/linux/vfio_dmabuf.h>
+/* Ranges are the uapi's struct vfio_region_dma_range; PCI names the library's. */
+#include "vfio-dmabuf.h"
 
 #define ADM_DEBUGFS	"/sys/kernel/debug/vfio-pci-dmabuf"
 #define ADM_MODULE	"/sys/module/vfio_pci_dmabuf"
 #define ADM_PCI_DEVICES	"/sys/bus/pci/devices"
 #define ADM_PCI_DRIVERS	"/sys/bus/pci/drivers"
-/* Canonical PCI name "dddd:bb:dd.f" plus NUL. */
-#define ADM_BDF_LEN	16
 /* A driver's name as sysfs shows it, plus NUL (sysfs names are short). */
 #define ADM_NAME_LEN	64
-
-/*
- * Canonical "dddd:bb:dd.f" (lower case) from "bb:dd.f" or "dddd:bb:dd.f";
- * -EINVAL if @in is not a PCI address, -ERANGE if @len is too small.
- */
-int adm_bdf(const char *in, char *out, size_t len);
 
 /* 0 if /sys/bus/pci/devices/@bdf exists, -ENODEV if not, else -errno. */
 int adm_device_exists(const char *bdf);

@@ -105,7 +105,7 @@ int cli_args(const struct cli *cli, int argc, int min, int max)
 
 int cli_bdf(const struct cli *cli, const char *arg, char *bdf)
 {
-	if (adm_bdf(arg, bdf, ADM_BDF_LEN))
+	if (vfio_dmabuf_bdf(arg, bdf, VFIO_DMABUF_BDF_LEN))
 		return cli_usage(cli, "not a PCI address: '%s' (want dddd:bb:dd.f or bb:dd.f)",
 				 arg);
 	return 0;

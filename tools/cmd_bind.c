@@ -13,7 +13,7 @@
 #include <string.h>
 
 struct bind_args {
-	char bdf[ADM_BDF_LEN];
+	char bdf[VFIO_DMABUF_BDF_LEN];
 	const char *driver;
 	bool force;
 };

@@ -27,7 +27,7 @@ struct export_args {
 	bool hold;
 	const char *exec_cmd;
 	int accmode;
-	char bdf[ADM_BDF_LEN];
+	char bdf[VFIO_DMABUF_BDF_LEN];
 };
 
 /* Set by SIGINT/SIGTERM during --hold: a signal handler has no context. */

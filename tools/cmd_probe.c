@@ -43,7 +43,7 @@ int cmd_probe(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char bdf[ADM_BDF_LEN], drv[ADM_NAME_LEN] = "";
+	char bdf[VFIO_DMABUF_BDF_LEN], drv[ADM_NAME_LEN] = "";
 	struct vfio_dmabuf_device *dev;
 	struct json j;
 	int ret, fd, group;

@@ -63,7 +63,7 @@ static const char *err_name(int err, char *buf, size_t len)
 
 int cmd_info(struct cli *cli, int argc, char **argv)
 {
-	char bdf[ADM_BDF_LEN], drv[ADM_NAME_LEN], ovr[ADM_NAME_LEN], path[256];
+	char bdf[VFIO_DMABUF_BDF_LEN], drv[ADM_NAME_LEN], ovr[ADM_NAME_LEN], path[256];
 	char ebuf[64];
 	int ret, done, group, n = 0;
 	bool ours;
@@ -182,13 +182,13 @@ static int bound_devices(struct dirent ***names)
 {
 	char dir[] = ADM_PCI_DRIVERS "/" VFIO_DMABUF_DRIVER;
 	int n, i, k = 0;
-	char bdf[ADM_BDF_LEN];
+	char bdf[VFIO_DMABUF_BDF_LEN];
 
 	n = scandir(dir, names, NULL, alphasort);
 	if (n < 0)
 		return -errno;
 	for (i = 0; i < n; i++) {
-		if (!adm_bdf((*names)[i]->d_name, bdf, sizeof(bdf)) &&
+		if (!vfio_dmabuf_bdf((*names)[i]->d_name, bdf, sizeof(bdf)) &&
 		    !strcmp(bdf, (*names)[i]->d_name))
 			(*names)[k++] = (*names)[i];
 		else

@@ -149,6 +149,29 @@ static void t_explain(struct ctx *c)
 		}
 }
 
+static void t_bdf(struct ctx *c)
+{
+	static const char *const bad[] = { "", "xyz", "00:20.0", "00:05.8",
+		"-1:00.0", "0000:00:05.0 ", "10000:00:05.0", "0x0:00:05.0",
+		"00:05", "0000:100:05.0" };
+	char out[VFIO_DMABUF_BDF_LEN];
+	unsigned int i;
+	int r;
+
+	r = vfio_dmabuf_bdf("00:05.0", out, sizeof(out));
+	CHECK(c, r == 0 && !strcmp(out, "0000:00:05.0"), "short form: %d %s", __LINE__, r, out);
+	r = vfio_dmabuf_bdf("0001:0A:1F.7", out, sizeof(out));
+	CHECK(c, r == 0 && !strcmp(out, "0001:0a:1f.7"), "upper case: %d %s", __LINE__, r, out);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = vfio_dmabuf_bdf(bad[i], out, sizeof(out));
+		CHECK(c, r == -EINVAL, "\"%s\" accepted (%d)", __LINE__, bad[i], r);
+	}
+	r = vfio_dmabuf_bdf("00:05.0", out, 8);
+	CHECK(c, r == -ERANGE, "short output: %d", __LINE__, r);
+	r = vfio_dmabuf_bdf(NULL, out, sizeof(out));
+	CHECK(c, r == -EINVAL, "NULL input: %d", __LINE__, r);
+}
+
 static void t_open_bad_bdf(struct ctx *c)
 {
 	static const char *const bad[] = { "", "xyz", "00:20.0", "00:05.8",
@@ -233,6 +256,7 @@ int main(void)
 		{ "not-a-vfio-device", t_not_vfio },
 		{ "dmabuf-queries-on-other-fds", t_dmabuf_fd_queries },
 		{ "explain", t_explain },
+		{ "bdf-parse", t_bdf },
 		{ "open-refuses-bad-bdf", t_open_bad_bdf },
 		{ "check-without-device", t_check_no_device },
 		{ "export-bar-without-device", t_export_bar_no_device },

@@ -25,29 +25,6 @@
 
 #include "../../lib/tests/unit.h"
 
-static void t_bdf(struct ctx *c)
-{
-	static const char *const bad[] = { "", "xyz", "00:20.0", "00:05.8",
-		"-1:00.0", "0000:00:05.0 ", "10000:00:05.0", "0x0:00:05.0",
-		"00:05", "0000:100:05.0" };
-	char out[ADM_BDF_LEN];
-	unsigned int i;
-	int r;
-
-	r = adm_bdf("00:05.0", out, sizeof(out));
-	CHECK(c, r == 0 && !strcmp(out, "0000:00:05.0"), "short form: %d %s", __LINE__, r, out);
-	r = adm_bdf("0001:0A:1F.7", out, sizeof(out));
-	CHECK(c, r == 0 && !strcmp(out, "0001:0a:1f.7"), "upper case: %d %s", __LINE__, r, out);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		r = adm_bdf(bad[i], out, sizeof(out));
-		CHECK(c, r == -EINVAL, "\"%s\" accepted (%d)", __LINE__, bad[i], r);
-	}
-	r = adm_bdf("00:05.0", out, 8);
-	CHECK(c, r == -ERANGE, "short output: %d", __LINE__, r);
-	r = adm_debugfs_path("00:05.0", (char[128]){ 0 }, 128);
-	CHECK(c, r == 0, "debugfs path: %d", __LINE__, r);
-}
-
 /* Decimal or 0x-hex, never octal: "010" is ten. */
 static void t_numbers(struct ctx *c)
 {
@@ -473,7 +450,6 @@ static void t_in_use(struct ctx *c)
 int main(void)
 {
 	static const struct unit_case cases[] = {
-		{ "bdf-parse", t_bdf },
 		{ "number-parse-no-octal", t_numbers },
 		{ "range-parse", t_parse_range },
 		{ "bind-refuses-bad-input", t_bind_refuses },
