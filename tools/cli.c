@@ -75,6 +75,9 @@ int cli_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
 				return CLI_OPT_ERROR;
 			}
 			continue;
+		case 'C':
+			cli->open_flags = VFIO_DMABUF_OPEN_CDEV;
+			continue;
 		case ':':
 			cli_usage(cli, "option %s needs a value", bad);
 			return CLI_OPT_ERROR;
@@ -125,17 +128,25 @@ int cli_number(const struct cli *cli, const char *opt, const char *arg,
 	return 0;
 }
 
-int cli_open(const char *bdf, struct vfio_dmabuf_device **dev)
+int cli_open(const struct cli *cli, const char *bdf,
+	     struct vfio_dmabuf_device **dev)
 {
 	char drv[ADM_NAME_LEN] = "";
 	int ret;
 
-	ret = vfio_dmabuf_device_open(bdf, 0, dev);
+	ret = vfio_dmabuf_device_open(bdf, cli->open_flags, dev);
 	if (ret) {
 		if (adm_device_exists(bdf) == -ENODEV) {
 			cli_fail(VFIO_DMABUF_OP_OPEN, -ENODEV,
 				 "no such PCI device (not in " ADM_PCI_DEVICES ")",
 				 "cannot open %s", bdf);
+			return ret;
+		}
+		if (ret == -ENOENT && (cli->open_flags & VFIO_DMABUF_OPEN_CDEV)) {
+			cli_fail(VFIO_DMABUF_OP_OPEN, ret,
+				 "no /dev/vfio/devices node for it, or no /dev/iommu "
+				 "(a kernel without CONFIG_VFIO_DEVICE_CDEV, or modprobe iommufd)",
+				 "cannot open %s through its VFIO cdev", bdf);
 			return ret;
 		}
 		adm_driver_of(bdf, drv, sizeof(drv));

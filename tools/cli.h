@@ -29,6 +29,7 @@ struct cli_cmd;
 struct cli {
 	const struct cli_cmd *cmd;	/* the verb running, NULL before */
 	bool json;			/* -o json */
+	unsigned int open_flags;	/* --cdev: VFIO_DMABUF_OPEN_CDEV */
 };
 
 struct cli_cmd {
@@ -102,7 +103,8 @@ int cli_number(const struct cli *cli, const char *opt, const char *arg,
  * Open @bdf as a VFIO device; on failure report it (naming the bound
  * driver) and return the -errno.
  */
-int cli_open(const char *bdf, struct vfio_dmabuf_device **dev);
+int cli_open(const struct cli *cli, const char *bdf,
+	     struct vfio_dmabuf_device **dev);
 
 /* "BARn" for a BAR region index, "?" otherwise. */
 const char *cli_region_name(unsigned int i);

@@ -94,6 +94,7 @@ static int parse(struct cli *cli, int argc, char **argv, struct export_args *a)
 		{ "exec", required_argument, NULL, 'x' },
 		{ "rdonly", no_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "cdev", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -199,7 +200,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 		free(a);
 		return ret == CLI_OPT_HELP ? CLI_OK : ret;
 	}
-	if (cli_open(a->bdf, &dev)) {
+	if (cli_open(cli, a->bdf, &dev)) {
 		free(a);
 		return CLI_FAILED;
 	}

@@ -40,6 +40,7 @@ int cmd_probe(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "cdev", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -56,7 +57,7 @@ int cmd_probe(struct cli *cli, int argc, char **argv)
 		return CLI_USAGE;
 	if (cli_args(cli, argc, 1, 1) || cli_bdf(cli, argv[optind], bdf))
 		return CLI_USAGE;
-	if (cli_open(bdf, &dev))
+	if (cli_open(cli, bdf, &dev))
 		return CLI_FAILED;
 	fd = vfio_dmabuf_device_fd(dev);
 	adm_driver_of(bdf, drv, sizeof(drv));

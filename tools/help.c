@@ -8,12 +8,15 @@
 #include <string.h>
 
 const struct cli_cmd cli_cmds[] = {
-	{ "probe", "BDF [-o json]",
+	{ "probe", "BDF [--cdev] [-o json]",
 "        Open the device and ask whether its driver serves the dma-buf\n"
-"        feature; list its BARs. Exit 0 if served, 1 if not.\n",
+"        feature; list its BARs. Exit 0 if served, 1 if not.\n"
+"          --cdev          open it through its VFIO cdev and iommufd\n"
+"                          (/dev/vfio/devices/vfioN) instead of its IOMMU\n"
+"                          group; kernels with CONFIG_VFIO_DEVICE_CDEV.\n",
 	  cmd_probe },
 	{ "export", "BDF --region N --range OFF:LEN [--range OFF:LEN]...\n"
-"           [--rdonly] [--hold SECONDS | --exec CMD] [-o json]",
+"           [--rdonly] [--cdev] [--hold SECONDS | --exec CMD] [-o json]",
 "        Export the ranges (in order) of region N (BAR index 0-5) as one\n"
 "        dma-buf and print its fd, size and exporter name. OFF and LEN are\n"
 "        numbers (see NUMBERS) with an optional K, M or G suffix and must be\n"
@@ -24,6 +27,7 @@ const struct cli_cmd cli_cmds[] = {
 "                          its number in $VFIO_DMABUF_FD, the size in\n"
 "                          $VFIO_DMABUF_SIZE; exit with CMD's status.\n"
 "          --rdonly        open the dma-buf O_RDONLY (default O_RDWR).\n"
+"          --cdev          open the device as probe --cdev does.\n"
 "        Without --hold or --exec the buffer is created and released at\n"
 "        once (a check that the export works). When the kernel refuses,\n"
 "        a second line names the range at fault (vfio_dmabuf_check()).\n",

@@ -369,6 +369,10 @@ TEST(cdev_path_where_the_kernel_has_one)
 	if (access("/dev/vfio/devices", F_OK)) {
 		EXPECT_EQ(-ENOENT, vfio_dmabuf_device_open(bdf, VFIO_DMABUF_OPEN_CDEV,
 							   &dev));
+		/* The CLI's --cdev fails the same way and says why. */
+		EXPECT_EQ(1, tools_cli(out, sizeof(out), "probe", "--cdev", bdf, NULL));
+		EXPECT_NE(NULL, strstr(out, "ENOENT")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "CONFIG_VFIO_DEVICE_CDEV")) TH_LOG("%s", out);
 		SKIP(return, "no VFIO cdev on this kernel (CONFIG_VFIO_DEVICE_CDEV=n); "
 			     "-ENOENT checked");
 	}
@@ -395,6 +399,13 @@ TEST(cdev_path_where_the_kernel_has_one)
 	ASSERT_EQ(0, vfio_dmabuf_device_open(bdf, 0, &other));
 	EXPECT_EQ(VFIO_DMABUF_OPEN_GROUP, vfio_dmabuf_device_path(other));
 	vfio_dmabuf_device_close(other);
+	/* The CLI's --cdev takes the same path. */
+	EXPECT_EQ(0, tools_cli(out, sizeof(out), "probe", "--cdev", bdf, NULL))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "dma_buf: supported")) TH_LOG("%s", out);
+	EXPECT_EQ(0, tools_cli(out, sizeof(out), "export", bdf, "--cdev", "--region",
+			       "2", "--range", "0:0x3000", NULL)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "size: 12288")) TH_LOG("%s", out);
 }
 
 /* ---- syntax, help, version ---- */
