@@ -73,35 +73,49 @@ static int below(const char *dir, const char *name, const char *dev)
 	return !strncmp(real, dev, n) && real[n] == '/';
 }
 
-static void check_net(const char *root, const char *dev, struct adm_uses *u)
+/*
+ * Call @fn for each entry of /sys/class/@class (below @root) whose device
+ * lies below @dev, with the class folder's path and the entry's name.
+ */
+static void for_each_below(const char *root, const char *class,
+			   const char *dev, struct adm_uses *u,
+			   void (*fn)(const char *root, const char *dir,
+				      const char *name, struct adm_uses *u))
 {
-	char dir[PATH_MAX], path[PATH_MAX], val[64], oper[32], detail[128];
+	char dir[PATH_MAX];
 	struct dirent *d;
-	unsigned long flags;
 	DIR *dp;
 
-	if (path_of(dir, sizeof(dir), "%s/sys/class/net", root))
+	if (path_of(dir, sizeof(dir), "%s/sys/class/%s", root, class))
 		return;
 	dp = opendir(dir);
 	if (!dp)
 		return;
-	while ((d = readdir(dp))) {
-		if (d->d_name[0] == '.' || !below(dir, d->d_name, dev))
-			continue;
-		if (path_of(path, sizeof(path), "%s/%s/flags", dir, d->d_name) ||
-		    read_line(path, val, sizeof(val)))
-			continue;
-		flags = strtoul(val, NULL, 16);
-		if (!(flags & IFF_UP_FLAG))
-			continue;
-		if (path_of(path, sizeof(path), "%s/%s/operstate", dir, d->d_name) ||
-		    read_line(path, oper, sizeof(oper)))
-			strcpy(oper, "unknown");
-		snprintf(detail, sizeof(detail), "interface is up (operstate %s)",
-			 oper);
-		add_use(u, "net", d->d_name, detail);
-	}
+	while ((d = readdir(dp)))
+		if (d->d_name[0] != '.' && below(dir, d->d_name, dev))
+			fn(root, dir, d->d_name, u);
 	closedir(dp);
+}
+
+/* Is network interface @name up? Say so, with its operstate. */
+static void check_net(const char *root, const char *dir, const char *name,
+		      struct adm_uses *u)
+{
+	char path[PATH_MAX], val[64], oper[32], detail[128];
+	unsigned long flags;
+
+	(void)root;
+	if (path_of(path, sizeof(path), "%s/%s/flags", dir, name) ||
+	    read_line(path, val, sizeof(val)))
+		return;
+	flags = strtoul(val, NULL, 16);
+	if (!(flags & IFF_UP_FLAG))
+		return;
+	if (path_of(path, sizeof(path), "%s/%s/operstate", dir, name) ||
+	    read_line(path, oper, sizeof(oper)))
+		strcpy(oper, "unknown");
+	snprintf(detail, sizeof(detail), "interface is up (operstate %s)", oper);
+	add_use(u, "net", name, detail);
 }
 
 /* Is block device @name (dev_t "maj:min" @mm) mounted? Say where. */
@@ -182,29 +196,18 @@ static void check_holders(const char *dir, const char *name, struct adm_uses *u)
 	closedir(dp);
 }
 
-static void check_block(const char *root, const char *dev, struct adm_uses *u)
+/* Is block device @name (a disk or a partition) mounted, swap or held? */
+static void check_block(const char *root, const char *dir, const char *name,
+			struct adm_uses *u)
 {
-	char dir[PATH_MAX], path[PATH_MAX], mm[32];
-	struct dirent *d;
-	DIR *dp;
+	char path[PATH_MAX], mm[32];
 
-	/* /sys/class/block lists disks and partitions alike. */
-	if (path_of(dir, sizeof(dir), "%s/sys/class/block", root))
-		return;
-	dp = opendir(dir);
-	if (!dp)
-		return;
-	while ((d = readdir(dp))) {
-		if (d->d_name[0] == '.' || !below(dir, d->d_name, dev))
-			continue;
-		if (path_of(path, sizeof(path), "%s/%s/dev", dir, d->d_name) ||
-		    read_line(path, mm, sizeof(mm)))
-			mm[0] = '\0';
-		check_mounts(root, d->d_name, mm, u);
-		check_swaps(root, d->d_name, u);
-		check_holders(dir, d->d_name, u);
-	}
-	closedir(dp);
+	if (path_of(path, sizeof(path), "%s/%s/dev", dir, name) ||
+	    read_line(path, mm, sizeof(mm)))
+		mm[0] = '\0';
+	check_mounts(root, name, mm, u);
+	check_swaps(root, name, u);
+	check_holders(dir, name, u);
 }
 
 int adm_in_use(const char *root, const char *bdf, struct adm_uses *u)
@@ -216,7 +219,8 @@ int adm_in_use(const char *root, const char *bdf, struct adm_uses *u)
 		return -ENAMETOOLONG;
 	if (!realpath(path, dev))
 		return errno == ENOENT ? -ENODEV : -errno;
-	check_net(root, dev, u);
-	check_block(root, dev, u);
+	for_each_below(root, "net", dev, u, check_net);
+	/* /sys/class/block lists disks and partitions alike. */
+	for_each_below(root, "block", dev, u, check_block);
 	return (int)u->nr;
 }
