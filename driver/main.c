@@ -19,7 +19,7 @@
 unsigned int vpd_revoke_timeout_ms = 5000;
 module_param_named(revoke_timeout_ms, vpd_revoke_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(revoke_timeout_ms,
-		 "Max time a revoke waits for importer fences, per revoke (default 5000)");
+		 "A revoke waits for its importers however long they take; every this many ms it logs whom it waits for (0: never; default 5000)");
 
 bool vpd_nvme_cmb_cre = true;
 module_param_named(nvme_cmb_cre, vpd_nvme_cmb_cre, bool, 0644);
@@ -185,11 +185,38 @@ static bool vpd_cfg_watched(struct vpd_device *vd, u64 pos, size_t count)
 		vpd_cfg_covers(pos, count, pdev->pm_cap + PCI_PM_CTRL));
 }
 
+/*
+ * Does the write of @count bytes at config offset @pos, holding @buf, turn
+ * memory decoding off, by the value we read now?  Only the low bytes of
+ * PCI_COMMAND (MEMORY) and of PMCSR (the power state) matter; a byte we
+ * cannot read counts as stopping decoding.  A device without a MEMORY bit
+ * is treated like any other: the hold only costs its importers a revoke.
+ */
+static bool vpd_cfg_write_stops_decoding(struct vpd_device *vd,
+					 const char __user *buf, u64 pos,
+					 size_t count)
+{
+	struct pci_dev *pdev = vd->core.pdev;
+	unsigned int pmcsr = pdev->pm_cap + PCI_PM_CTRL;
+	u8 val;
+
+	if (vpd_cfg_covers(pos, count, PCI_COMMAND) &&
+	    (get_user(val, buf + (PCI_COMMAND - pos)) ||
+	     !(val & PCI_COMMAND_MEMORY)))
+		return true;
+	if (pdev->pm_cap && vpd_cfg_covers(pos, count, pmcsr) &&
+	    (get_user(val, buf + (pmcsr - pos)) ||
+	     (val & PCI_PM_CTRL_STATE_MASK) != PCI_D0))
+		return true;
+	return false;
+}
+
 static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
 			 size_t count, loff_t *ppos)
 {
 	struct vpd_device *vd = vpd_from_vdev(core_vdev);
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	bool hold;
 	ssize_t ret;
 
 	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX ||
@@ -197,14 +224,24 @@ static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
 		return vfio_pci_core_write(core_vdev, buf, count, ppos);
 
 	/*
-	 * Revoke before the write whatever it holds: the value is in user
-	 * memory, and vfio-pci copies it again after any look we could take,
-	 * so another thread could turn a harmless write into one that stops
-	 * decoding in between.  Afterwards, follow what the hardware does.
+	 * Revoke before a write that stops decoding, and only then: a write
+	 * that keeps it on (bus master, INTx disable, D0 to D0) leaves
+	 * importers alone, as upstream, which decides inside vfio-pci.
+	 *
+	 * We decide on our own read of the value, and vfio-pci reads it
+	 * again from user memory: another thread of the owner may change it
+	 * in between.  Whatever it wrote, the sync that follows looks at the
+	 * hardware and revokes, and waits for every importer to unmap, before
+	 * this write returns.  Only an owner racing its own write can so
+	 * stop decoding under a mapped importer, and only until its write
+	 * returns; the importer's DMA meanwhile reaches a BAR that decodes
+	 * for nobody (docs/security.md).
 	 */
-	vpd_hold(vd);
+	hold = vpd_cfg_write_stops_decoding(vd, buf, pos, count);
+	if (hold)
+		vpd_hold(vd);
 	ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
-	vpd_sync(vd, true);
+	vpd_sync(vd, hold);
 	return ret;
 }
 

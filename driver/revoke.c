@@ -8,11 +8,15 @@
  * get dma_buf_move_notify(), so they stop using it and never map again
  * while revoked (map returns -ENODEV).  Then, outside the resv lock, the
  * revoke waits until the importers' fences have signalled and every
- * mapping they held is unmapped, all against one deadline of
- * revoke_timeout_ms for the whole revoke.  Only then does the caller let
- * the BAR stop decoding.  An export whose importers miss the deadline is
- * revoked for good and logged.  Unblocking un-revokes and notifies again
- * so importers can map again.
+ * mapping they held is unmapped.  Only then does the caller let the BAR
+ * stop decoding (or release it, on close and remove).  The wait has no
+ * bound, as upstream's (7.2, vfio_pci_dma_buf_move()): an IOMMU mapping or
+ * a bus address left with an importer would reach whatever decodes at
+ * that address next, possibly a BAR of the device's next owner, so no
+ * deadline can be safe.  Instead, every revoke_timeout_ms without
+ * progress the revoke says in the kernel log which importer device it
+ * waits for.  Unblocking un-revokes and notifies again so importers can
+ * map again.
  *
  * Close and remove revoke for good ("dead"): the exports are unlinked from
  * the context and never come back; the dma-buf objects live on, holding
@@ -28,6 +32,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
+#include <linux/ratelimit.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -74,44 +79,79 @@ void vpd_ctx_put(struct vpd_ctx *ctx)
 }
 
 /*
- * Wait, until @deadline (jiffies), for the importers of a revoked export
- * to finish: their fences signalled (DMA in flight done) and every sg table
- * unmapped (no IOMMU mapping of the BAR left).  Called without the resv
- * lock, which importers need to unmap.  Uninterruptible: the caller is
- * about to make the BAR stop decoding and must not return early on a
- * signal.  An export that is not idle by the deadline is revoked for good,
- * so that no restore can hand the BAR to an importer that ignored the
- * revoke, and the reason is logged.
+ * How long a revoke waits between two reports of the importers it waits
+ * for: revoke_timeout_ms, read once per wait; 0 waits without reports.
  */
-static void vpd_export_drain(struct vpd_export *exp, unsigned long deadline)
+static long vpd_report_period(void)
+{
+	unsigned int ms = READ_ONCE(vpd_revoke_timeout_ms);
+
+	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;
+}
+
+/*
+ * Name, in the kernel log, every importer that keeps a revoked export
+ * busy: one that still holds a mapping, or all of them when only fences
+ * are pending (the core does not say whose they are).  The resv lock
+ * guards the attachment list and each vpd_attach; it is taken only
+ * briefly, since importers need it to unmap.
+ */
+static void vpd_export_report(struct vpd_export *exp, bool fenced,
+			      unsigned int waited_ms)
+{
+	struct dma_buf_attachment *attach;
+	struct vpd_attach *va;
+	bool named = false;
+
+	dma_resv_lock(exp->dmabuf->resv, NULL);
+	list_for_each_entry(attach, &exp->dmabuf->attachments, node) {
+		va = attach->priv;
+		if (!fenced && (!va || !va->nr_maps))
+			continue;
+		dev_warn_ratelimited(&exp->pdev->dev,
+				     "revoke of export %llu waiting %u ms for importer %s: %s\n",
+				     exp->id, waited_ms, dev_name(attach->dev),
+				     va && va->nr_maps ? "mapping not unmapped" :
+							 "fences pending");
+		named = true;
+	}
+	dma_resv_unlock(exp->dmabuf->resv);
+	/* Fences of an importer that has detached since. */
+	if (!named)
+		dev_warn_ratelimited(&exp->pdev->dev,
+				     "revoke of export %llu waiting %u ms for fences of a detached importer\n",
+				     exp->id, waited_ms);
+}
+
+/*
+ * Wait for the importers of a revoked export to finish: their fences
+ * signalled (DMA in flight done) and every sg table unmapped (no IOMMU
+ * mapping or bus address of the BAR left).  Called without the resv lock,
+ * which importers need to unmap.  Uninterruptible and unbounded: the
+ * caller is about to make the BAR stop decoding or to release it, and
+ * must not go on while an importer can still reach it.  The task wakes
+ * at least every report period, so it is never reported as hung; the
+ * report names the importers instead.
+ */
+static void vpd_export_drain(struct vpd_export *exp)
 {
 	struct dma_resv *resv = exp->dmabuf->resv;
-	long left = max_t(long, (long)(deadline - jiffies), 0);
+	long period = vpd_report_period();
+	unsigned long start = jiffies;
 	bool fenced, mapped;
 
-	fenced = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false,
-				       left) <= 0;
-	left = max_t(long, (long)(deadline - jiffies), 0);
-	mapped = !wait_event_timeout(exp->ctx->unmap_wq,
-				     !atomic_read(&exp->nr_maps), left);
-	if (!fenced && !mapped)
-		return;
-
-	/*
-	 * Already revoked (this drain follows the revoke, all under
-	 * ctx->lock), so its CPU mappings were zapped then and no fault has
-	 * mapped a page since: nothing to zap here.
-	 */
-	dma_resv_lock(resv, NULL);
-	exp->dead = true;
-	exp->revoked = true;
-	dma_resv_unlock(resv);
-	pr_err("%s %s: export %llu revoked for good: %s%s%s %u ms after the revoke\n",
-	       VPD_NAME, exp->ctx->name, exp->id,
-	       fenced ? "importer fences pending" : "",
-	       fenced && mapped ? " and " : "",
-	       mapped ? "importer mappings left" : "",
-	       vpd_revoke_timeout_ms);
+	for (;;) {
+		fenced = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP,
+					       false, period) <= 0;
+		mapped = !fenced &&
+			 !wait_event_timeout(exp->ctx->unmap_wq,
+					     !atomic_read(&exp->nr_maps),
+					     period);
+		if (!fenced && !mapped)
+			return;
+		vpd_export_report(exp, fenced,
+				  jiffies_to_msecs(jiffies - start));
+	}
 }
 
 /*
@@ -211,14 +251,12 @@ static bool vpd_export_set_revoked(struct vpd_export *exp, bool revoke,
 
 /*
  * Revoke (or restore) every live export of @ctx.  All importers are
- * notified first, then drained against one deadline, so the time a revoke
- * takes is bounded by revoke_timeout_ms whatever the number of buffers and
- * whatever fences anybody adds to them.
+ * notified first, then drained one export after the other, so every
+ * importer stops at once and the revoke lasts as long as the slowest one.
  */
 static void vpd_ctx_apply(struct vpd_ctx *ctx, bool revoke, bool dead)
 {
 	struct vpd_export *exp;
-	unsigned long deadline;
 	bool drain = false;
 
 	lockdep_assert_held(&ctx->lock);
@@ -231,14 +269,12 @@ static void vpd_ctx_apply(struct vpd_ctx *ctx, bool revoke, bool dead)
 		return;
 
 	/*
-	 * Only the exports notified now: one revoked earlier was drained then
-	 * (or declared dead), and waiting for it again would cost every later
-	 * revoke the whole deadline when its importer never unmaps.
+	 * Only the exports notified now: one revoked earlier was drained
+	 * then, and nothing maps a revoked export since.
 	 */
-	deadline = jiffies + msecs_to_jiffies(vpd_revoke_timeout_ms);
 	list_for_each_entry(exp, &ctx->exports, node) {
 		if (exp->draining)
-			vpd_export_drain(exp, deadline);
+			vpd_export_drain(exp);
 		exp->draining = false;
 	}
 }
@@ -417,8 +453,8 @@ void vpd_resync_if_stale(struct vpd_device *vd)
 /*
  * Permanently revoke and unlink every export (device close or driver
  * removal) and leave @reason set.  Must run before vfio_pci_core_disable()
- * so importers stop before the BARs are released.  Bounded like any other
- * revoke by revoke_timeout_ms.
+ * so importers stop before the BARs are released: like any other revoke,
+ * it returns only once no importer holds a mapping.
  */
 void vpd_kill_all(struct vpd_device *vd, unsigned int reason)
 {

@@ -294,7 +294,7 @@ struct vpd_export {
 	 * lock with revoked false (dmabuf_ops.c).
 	 */
 	bool revoked;			/* importers must not map */
-	bool dead;			/* revoked for good (close/remove/stuck) */
+	bool dead;			/* revoked for good (close/remove) */
 
 	/*
 	 * Live sg tables of all attachments.  Changed under dmabuf->resv,

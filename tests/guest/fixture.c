@@ -426,6 +426,25 @@ int rv_cfg_read16(struct rv_dev *d, unsigned int reg, uint16_t *val)
 	return n == 2 ? 0 : (n < 0 ? -errno : -EIO);
 }
 
+unsigned int rv_pm_cap(struct rv_dev *d)
+{
+	uint16_t w;
+	unsigned int pos, n;
+
+	if (rv_cfg_read16(d, PCI_STATUS, &w) || !(w & PCI_STATUS_CAP_LIST) ||
+	    rv_cfg_read16(d, PCI_CAPABILITY_LIST, &w))
+		return 0;
+	pos = w & 0xfc;
+	for (n = 0; pos && n < 48; n++) {
+		if (rv_cfg_read16(d, pos, &w))
+			return 0;
+		if ((w & 0xff) == PCI_CAP_ID_PM)
+			return pos;
+		pos = (w >> 8) & 0xfc;
+	}
+	return 0;
+}
+
 int rv_cfg_write16(struct rv_dev *d, unsigned int reg, uint16_t val)
 {
 	ssize_t n = pwrite(d->v.device, &val, 2, d->cfg_off + reg);

@@ -177,6 +177,8 @@ void rv_dev_close(struct rv_dev *d);
 int rv_cfg_region(struct rv_dev *d);
 int rv_cfg_read16(struct rv_dev *d, unsigned int reg, uint16_t *val);
 int rv_cfg_write16(struct rv_dev *d, unsigned int reg, uint16_t val);
+/* Offset of the power management capability in config space, or 0. */
+unsigned int rv_pm_cap(struct rv_dev *d);
 /* Read-modify-write PCI_COMMAND.MEMORY. */
 int rv_set_memory(struct rv_dev *d, bool on);
 /* Write @len bytes at @off of region @bar through a temporary mmap. */

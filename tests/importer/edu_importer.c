@@ -507,6 +507,8 @@ static void edu_imp_move_notify(struct dma_buf_attachment *attach)
 	if (!ctx->sgt)
 		return;
 	ctx->revoked_seen++;
+	if (ctx->flags & EDU_IMP_ATTACH_IGNORE_REVOKE)
+		return;
 	ctx->invalidated = true;
 
 	if ((ctx->flags & EDU_IMP_ATTACH_LATE_UNMAP) && !ctx->zombie) {
@@ -647,10 +649,10 @@ static long edu_imp_ioctl_id(struct edu_imp_ctx *ctx, void __user *argp)
 				 EDU_IMP_ATTACH_STATIC)
 #define EDU_IMP_ATTACH_VALID	(EDU_IMP_MODE_MASK | \
 				 EDU_IMP_ATTACH_NO_P2P | \
-				 EDU_IMP_ATTACH_NOWAIT | \
-				 EDU_IMP_ATTACH_LATE_UNMAP)
+				 EDU_IMP_ATTACH_DYN_ONLY)
 #define EDU_IMP_ATTACH_DYN_ONLY	(EDU_IMP_ATTACH_NOWAIT | \
-				 EDU_IMP_ATTACH_LATE_UNMAP)
+				 EDU_IMP_ATTACH_LATE_UNMAP | \
+				 EDU_IMP_ATTACH_IGNORE_REVOKE)
 
 static long edu_imp_ioctl_attach(struct edu_imp_ctx *ctx, void __user *argp)
 {

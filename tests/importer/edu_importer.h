@@ -70,6 +70,11 @@ struct edu_imp_id {
  *          unmaps it only late_unmap_ms (module parameter, default 300)
  *          later. Lets a test see whether the exporter waits for the
  *          unmap, not only for the fences.
+ * IGNORE_REVOKE: (DYNAMIC only; test mode, a misbehaving importer)
+ *          move_notify only counts: the mapping stays valid, DMA goes on
+ *          through it, and it is unmapped only by UNMAP, DETACH or close.
+ *          Lets a test see what an exporter does with an importer that
+ *          never honours a revoke.
  *
  * INFO.attach_flags reports the flags with the mode bit filled in.
  *
@@ -87,6 +92,7 @@ struct edu_imp_attach {
 #define EDU_IMP_ATTACH_NO_P2P	0x08U
 #define EDU_IMP_ATTACH_NOWAIT	0x10U
 #define EDU_IMP_ATTACH_LATE_UNMAP	0x20U
+#define EDU_IMP_ATTACH_IGNORE_REVOKE	0x40U
 
 /*
  * EDU_IMP_IOC_MAP (no argument): dma_resv lock + dma_buf_map_attachment(),
