@@ -32,7 +32,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jiffies.h>
-#include <linux/ratelimit.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -80,13 +80,20 @@ void vpd_ctx_put(struct vpd_ctx *ctx)
 
 /*
  * How long a revoke waits between two reports of the importers it waits
- * for: revoke_timeout_ms, read once per wait; 0 waits without reports.
+ * for: revoke_timeout_ms, read once per wait, at least VPD_REPORT_MIN_MS;
+ * 0 waits without reports.  The period is the reports' rate limit: one
+ * line per waiting importer per period, never dropped by a global limit
+ * that another device's reports may have used up.
  */
+#define VPD_REPORT_MIN_MS	10U
+
 static long vpd_report_period(void)
 {
 	unsigned int ms = READ_ONCE(vpd_revoke_timeout_ms);
 
-	return ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT;
+	if (!ms)
+		return MAX_SCHEDULE_TIMEOUT;
+	return msecs_to_jiffies(max(ms, VPD_REPORT_MIN_MS));
 }
 
 /*
@@ -108,19 +115,19 @@ static void vpd_export_report(struct vpd_export *exp, bool fenced,
 		va = attach->priv;
 		if (!fenced && (!va || !va->nr_maps))
 			continue;
-		dev_warn_ratelimited(&exp->pdev->dev,
-				     "revoke of export %llu waiting %u ms for importer %s: %s\n",
-				     exp->id, waited_ms, dev_name(attach->dev),
-				     va && va->nr_maps ? "mapping not unmapped" :
-							 "fences pending");
+		dev_warn(&exp->pdev->dev,
+			 "revoke of export %llu waiting %u ms for importer %s: %s\n",
+			 exp->id, waited_ms, dev_name(attach->dev),
+			 va && va->nr_maps ? "mapping not unmapped" :
+					     "fences pending");
 		named = true;
 	}
 	dma_resv_unlock(exp->dmabuf->resv);
 	/* Fences of an importer that has detached since. */
 	if (!named)
-		dev_warn_ratelimited(&exp->pdev->dev,
-				     "revoke of export %llu waiting %u ms for fences of a detached importer\n",
-				     exp->id, waited_ms);
+		dev_warn(&exp->pdev->dev,
+			 "revoke of export %llu waiting %u ms for fences of a detached importer\n",
+			 exp->id, waited_ms);
 }
 
 /*
