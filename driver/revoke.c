@@ -116,15 +116,16 @@ static void vpd_export_report(struct vpd_export *exp, bool fenced,
 		if (!fenced && (!va || !va->nr_maps))
 			continue;
 		dev_warn(&exp->pdev->dev,
-			 "revoke of export %llu waiting %u ms for importer %s: %s\n",
+			 "revoke of export %llu waiting %u ms for importer %s: %s%s%s\n",
 			 exp->id, waited_ms, dev_name(attach->dev),
-			 va && va->nr_maps ? "mapping not unmapped" :
-					     "fences pending");
+			 fenced ? "fences pending" : "",
+			 fenced && va && va->nr_maps ? ", " : "",
+			 va && va->nr_maps ? "mapping not unmapped" : "");
 		named = true;
 	}
 	dma_resv_unlock(exp->dmabuf->resv);
 	/* Fences of an importer that has detached since. */
-	if (!named)
+	if (fenced && !named)
 		dev_warn(&exp->pdev->dev,
 			 "revoke of export %llu waiting %u ms for fences of a detached importer\n",
 			 exp->id, waited_ms);
