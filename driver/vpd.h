@@ -206,10 +206,11 @@ struct vpd_ctx {
 	struct list_head exports;	/* vpd_export::node, live exports */
 	unsigned int blocked;		/* VPD_BLOCK_* */
 	/*
-	 * User operations in flight that may stop decoding (config writes
-	 * covering PCI_COMMAND or PMCSR, low-power entry).  Counted apart from
-	 * the observed state so that no observation can undo another thread's
-	 * "revoke before the write": blocked while non-zero.
+	 * User operations in flight that stop decoding (config writes whose
+	 * value clears PCI_COMMAND.MEMORY or leaves D0, low-power entry).
+	 * Counted apart from the observed state so that no observation can
+	 * undo another thread's "revoke before the write": blocked while
+	 * non-zero.
 	 */
 	unsigned int holds;
 	u64 next_id;
