@@ -206,7 +206,7 @@ static bool vpd_cfg_write_stops_decoding(struct vpd_device *vd,
 		return true;
 	if (pdev->pm_cap && vpd_cfg_covers(pos, count, pmcsr) &&
 	    (get_user(val, buf + (pmcsr - pos)) ||
-	     (val & PCI_PM_CTRL_STATE_MASK) != PCI_D0))
+	     (val & PCI_PM_CTRL_STATE_MASK)))	/* 0 is D0 */
 		return true;
 	return false;
 }
