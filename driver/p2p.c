@@ -27,6 +27,7 @@
  * It does not depend on the allow list, so the cache is never invalidated.
  */
 #include <linux/moduleparam.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
@@ -419,6 +420,32 @@ void vpd_p2p_refresh(struct vpd_p2p_verdict *v)
 	v->gen = gen;
 	if (v->via_hb)
 		vpd_hb_decide(v);
+}
+
+/*
+ * debugfs p2p_cache of an exporter (s->private is its ctx): one line per
+ * cached importer, "<domain>:<bus>:<dev>.<fn>: path <bus|host-bridge>
+ * acs-redirect <yes|no>", in key order.  xa_for_each() takes the RCU read
+ * lock for each step and no lock of ours is needed: entries are single
+ * values, replaced whole.
+ */
+int vpd_p2p_cache_show(struct seq_file *s, void *unused)
+{
+	struct vpd_ctx *ctx = s->private;
+	unsigned long key, val;
+	void *entry;
+
+	xa_for_each(&ctx->p2p_cache, key, entry) {
+		if (!xa_is_value(entry))
+			continue;
+		val = xa_to_value(entry);
+		seq_printf(s, "%04lx:%02lx:%02lx.%lx: path %s acs-redirect %s\n",
+			   key >> 16, (key >> 8) & 0xff, PCI_SLOT(key & 0xff),
+			   PCI_FUNC(key & 0xff),
+			   val & VPD_P2P_CACHE_VIA_HB ? "host-bridge" : "bus",
+			   val & VPD_P2P_CACHE_ACS ? "yes" : "no");
+	}
+	return 0;
 }
 
 const char *vpd_map_type_name(enum vpd_map_type type)

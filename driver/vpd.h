@@ -360,6 +360,8 @@ void vpd_p2p_log_refusal(struct pci_dev *exporter, struct device *importer,
 			 const struct vpd_p2p_verdict *v);
 void vpd_p2p_refresh(struct vpd_p2p_verdict *v);
 const char *vpd_map_type_name(enum vpd_map_type type);
+struct seq_file;
+int vpd_p2p_cache_show(struct seq_file *s, void *unused);	/* debugfs */
 void vpd_bars_init(struct vpd_device *vd);
 void vpd_bars_reserve(struct vpd_device *vd);
 bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */
