@@ -370,10 +370,16 @@ static int __init vpd_init(void)
 {
 	int ret;
 
+	/* Before any importer can attach: the P2P cache follows removals. */
+	ret = vpd_p2p_init();
+	if (ret)
+		return ret;
 	vpd_debugfs_init();
 	ret = pci_register_driver(&vpd_driver);
-	if (ret)
+	if (ret) {
 		vpd_debugfs_exit();
+		vpd_p2p_exit();
+	}
 	return ret;
 }
 module_init(vpd_init);
@@ -382,6 +388,7 @@ static void __exit vpd_exit(void)
 {
 	pci_unregister_driver(&vpd_driver);
 	vpd_debugfs_exit();
+	vpd_p2p_exit();
 }
 module_exit(vpd_exit);
 

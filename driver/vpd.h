@@ -250,7 +250,8 @@ struct vpd_ctx {
 	/*
 	 * Cache of what the PCI bus walk found for each importer (bus path or
 	 * host bridge, ACS redirect), keyed by vpd_p2p_key(); xarray-internal
-	 * locking.  Independent of the allow list (p2p.c).
+	 * locking.  Independent of the allow list; an entry counts only until
+	 * a PCI device is removed (p2p.c, vpd_p2p_topo_gen).
 	 */
 	struct xarray p2p_cache;
 
@@ -384,6 +385,8 @@ void vpd_p2p_refresh(struct vpd_p2p_verdict *v);
 const char *vpd_map_type_name(enum vpd_map_type type);
 struct seq_file;
 int vpd_p2p_cache_show(struct seq_file *s, void *unused);	/* debugfs */
+int vpd_p2p_init(void);
+void vpd_p2p_exit(void);
 void vpd_bars_init(struct vpd_device *vd);
 void vpd_bars_reserve(struct vpd_device *vd);
 bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */
