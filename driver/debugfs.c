@@ -35,6 +35,13 @@
  *
  * An export unlinked (revoked for good) while it is printed is still
  * printed, as it was when the list was read.
+ *
+ * /sys/kernel/debug/vfio-pci-dmabuf/<pci name>/p2p_cache
+ *
+ * What the PCI bus walk found for each importer that attached, as cached
+ * by the exporter (p2p.c, vpd_p2p_cache_show()):
+ *
+ *   <importer pci name>: path <bus|host-bridge> acs-redirect <yes|no>
  */
 #include <linux/debugfs.h>
 #include <linux/dma-resv.h>
@@ -112,6 +119,7 @@ static int vpd_exports_show(struct seq_file *s, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vpd_exports);
+DEFINE_SHOW_ATTRIBUTE(vpd_p2p_cache);	/* printed by p2p.c */
 
 void vpd_debugfs_init(void)
 {
@@ -132,6 +140,8 @@ void vpd_debugfs_add(struct vpd_device *vd)
 	/* debugfs_remove() in remove waits for readers: ctx outlives them. */
 	debugfs_create_file("exports", 0400, vd->dbg_dir, vd->ctx,
 			    &vpd_exports_fops);
+	debugfs_create_file("p2p_cache", 0400, vd->dbg_dir, vd->ctx,
+			    &vpd_p2p_cache_fops);
 }
 
 void vpd_debugfs_remove(struct vpd_device *vd)

@@ -77,6 +77,7 @@ static int vpd_open_device(struct vfio_device *core_vdev)
 	vpd_bars_reserve(vd);
 
 	/* Nothing else reaches the device before open returns. */
+	vpd_error_recovered(vd);
 	vpd_sync(vd, false);
 	vpd_unblock(vd, VPD_BLOCK_CLOSED);
 	vpd_backend_open(vd);
@@ -100,7 +101,8 @@ static void vpd_close_device(struct vfio_device *core_vdev)
  * callbacks cannot do is look at the hardware (vfio-pci holds memory_lock
  * for write there), and a reset brings devices from D3 back to D0; so
  * afterwards every device of ours in the reset set re-syncs, in one pass
- * over the set under its lock.
+ * over the set under its lock.  A hot reset that succeeded also ends an
+ * AER error of every device in the set (vpd_error_recovered()).
  */
 static long vpd_hot_reset(struct vpd_device *vd, unsigned int cmd,
 			  unsigned long arg)
@@ -113,8 +115,11 @@ static long vpd_hot_reset(struct vpd_device *vd, unsigned int cmd,
 
 	mutex_lock(&dev_set->lock);
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
-		if (cur->ops == &vpd_ops)
-			vpd_resync_if_stale(vpd_from_vdev(cur));
+		if (cur->ops != &vpd_ops)
+			continue;
+		if (!ret)
+			vpd_error_recovered(vpd_from_vdev(cur));
+		vpd_resync_if_stale(vpd_from_vdev(cur));
 	}
 	mutex_unlock(&dev_set->lock);
 	return ret;
@@ -131,6 +136,8 @@ static long vpd_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	switch (cmd) {
 	case VFIO_DEVICE_RESET:
 		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+		if (!ret)
+			vpd_error_recovered(vd);
 		vpd_resync_if_stale(vd);
 		return ret;
 	case VFIO_DEVICE_PCI_HOT_RESET:
@@ -400,10 +407,16 @@ static int __init vpd_init(void)
 {
 	int ret;
 
+	/* Before any importer can attach: the P2P cache follows removals. */
+	ret = vpd_p2p_init();
+	if (ret)
+		return ret;
 	vpd_debugfs_init();
 	ret = pci_register_driver(&vpd_driver);
-	if (ret)
+	if (ret) {
 		vpd_debugfs_exit();
+		vpd_p2p_exit();
+	}
 	return ret;
 }
 module_init(vpd_init);
@@ -412,6 +425,7 @@ static void __exit vpd_exit(void)
 {
 	pci_unregister_driver(&vpd_driver);
 	vpd_debugfs_exit();
+	vpd_p2p_exit();
 }
 module_exit(vpd_exit);
 

@@ -24,9 +24,13 @@
  *
  * The first step's result for an importer is cached in the exporter's
  * context, keyed by the importer's PCI domain/bus/devfn (vpd_p2p_key()).
- * It does not depend on the allow list, so the cache is never invalidated.
+ * It does not depend on the allow list, but on the device at that address:
+ * an entry is used only while no PCI device has been removed since it was
+ * computed (vpd_p2p_topo_gen), so a device hot-added at the address of a
+ * removed one is judged afresh.
  */
 #include <linux/moduleparam.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
@@ -347,9 +351,70 @@ host_bridge:
 	v->via_hb = true;
 }
 
-/* Cache entries: xa value entries of two bits, via_hb and acs_redirect. */
+/*
+ * Topology generation, bumped whenever a PCI device has been removed.  A
+ * cache entry holds the generation its bus walk started in and counts
+ * only while that is still the current one: once a device is gone, what
+ * was found for its address may be wrong for the next device there (the
+ * bridges above an address stay, but ACS is the new device's own, and a
+ * bus number may come back below other bridges).
+ *
+ * One global counter rather than dropping the removed device's key from
+ * every context: that would need a registry of live contexts with a lock
+ * of its own, and an attach that walked the bus before the removal could
+ * still store its entry after the drop.  A generation read before the
+ * walk cannot be undone that way, and removals are rare: each costs every
+ * exporter one bus walk per importer at the next attach.
+ *
+ * Bumped at BUS_NOTIFY_REMOVED_DEVICE: the device has left its driver and
+ * the bus, and it is still on the bus's device list, so no new device can
+ * have been scanned at its address yet.
+ */
+static atomic_t vpd_p2p_topo_gen = ATOMIC_INIT(0);
+
+static int vpd_p2p_bus_notify(struct notifier_block *nb, unsigned long action,
+			      void *data)
+{
+	if (action == BUS_NOTIFY_REMOVED_DEVICE)
+		atomic_inc(&vpd_p2p_topo_gen);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vpd_p2p_nb = {
+	.notifier_call = vpd_p2p_bus_notify,
+};
+
+/* Module init and exit. */
+int vpd_p2p_init(void)
+{
+	return bus_register_notifier(&pci_bus_type, &vpd_p2p_nb);
+}
+
+void vpd_p2p_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &vpd_p2p_nb);
+}
+
+/*
+ * Cache entries: xa value entries holding via_hb, acs_redirect and the
+ * topology generation, truncated to what a value entry holds beside them
+ * (61 bits on 64-bit, 29 on 32-bit: an entry would only be taken for
+ * current again after 2^29 removals, while its device is still there).
+ */
 #define VPD_P2P_CACHE_VIA_HB	BIT(0)
 #define VPD_P2P_CACHE_ACS	BIT(1)
+#define VPD_P2P_CACHE_GEN_SHIFT	2
+#define VPD_P2P_CACHE_GEN_MASK	((unsigned long)LONG_MAX >> VPD_P2P_CACHE_GEN_SHIFT)
+
+/* Is @entry a cached result of generation @gen?  Its flags in *@val. */
+static bool vpd_p2p_cache_current(void *entry, unsigned int gen,
+				  unsigned long *val)
+{
+	if (!xa_is_value(entry))
+		return false;
+	*val = xa_to_value(entry);
+	return *val >> VPD_P2P_CACHE_GEN_SHIFT == (gen & VPD_P2P_CACHE_GEN_MASK);
+}
 
 /*
  * Verdict for mapping the exporter's BARs for @importer.  May sleep (config
@@ -361,10 +426,13 @@ void vpd_p2p_verdict(struct vpd_ctx *ctx, struct pci_dev *exporter,
 {
 	struct pci_dev *imp;
 	unsigned long key, val;
+	unsigned int topo;
 	bool cacheable;
 	void *entry;
 
 	memset(v, 0, sizeof(*v));
+	/* Before the walk: a removal during it makes the result stale. */
+	topo = atomic_read(&vpd_p2p_topo_gen);
 	/*
 	 * Read before the allow list is: a change racing with this verdict
 	 * leaves it with an older generation, and map decides again.
@@ -380,14 +448,14 @@ void vpd_p2p_verdict(struct vpd_ctx *ctx, struct pci_dev *exporter,
 	cacheable = vpd_p2p_key(pci_domain_nr(imp->bus), pci_dev_id(imp),
 				&key);
 	entry = cacheable ? xa_load(&ctx->p2p_cache, key) : NULL;
-	if (xa_is_value(entry)) {
-		val = xa_to_value(entry);
+	if (vpd_p2p_cache_current(entry, topo, &val)) {
 		v->via_hb = val & VPD_P2P_CACHE_VIA_HB;
 		v->acs_redirect = val & VPD_P2P_CACHE_ACS;
 	} else {
 		vpd_p2p_walk(exporter, imp, v);
 		val = (v->via_hb ? VPD_P2P_CACHE_VIA_HB : 0) |
-		      (v->acs_redirect ? VPD_P2P_CACHE_ACS : 0);
+		      (v->acs_redirect ? VPD_P2P_CACHE_ACS : 0) |
+		      (topo & VPD_P2P_CACHE_GEN_MASK) << VPD_P2P_CACHE_GEN_SHIFT;
 		/* Best effort: a failed store only costs another walk. */
 		if (cacheable)
 			xa_store(&ctx->p2p_cache, key, xa_mk_value(val),
@@ -419,6 +487,33 @@ void vpd_p2p_refresh(struct vpd_p2p_verdict *v)
 	v->gen = gen;
 	if (v->via_hb)
 		vpd_hb_decide(v);
+}
+
+/*
+ * debugfs p2p_cache of an exporter (s->private is its ctx): one line per
+ * cached importer whose entry is current (what its next attach would use),
+ * "<domain>:<bus>:<dev>.<fn>: path <bus|host-bridge> acs-redirect
+ * <yes|no>", in key order.  xa_for_each() takes the RCU read lock for each
+ * step and no lock of ours is needed: entries are single values, replaced
+ * whole.
+ */
+int vpd_p2p_cache_show(struct seq_file *s, void *unused)
+{
+	unsigned int topo = atomic_read(&vpd_p2p_topo_gen);
+	struct vpd_ctx *ctx = s->private;
+	unsigned long key, val;
+	void *entry;
+
+	xa_for_each(&ctx->p2p_cache, key, entry) {
+		if (!vpd_p2p_cache_current(entry, topo, &val))
+			continue;
+		seq_printf(s, "%04lx:%02lx:%02lx.%lx: path %s acs-redirect %s\n",
+			   key >> 16, (key >> 8) & 0xff, PCI_SLOT(key & 0xff),
+			   PCI_FUNC(key & 0xff),
+			   val & VPD_P2P_CACHE_VIA_HB ? "host-bridge" : "bus",
+			   val & VPD_P2P_CACHE_ACS ? "yes" : "no");
+	}
+	return 0;
 }
 
 const char *vpd_map_type_name(enum vpd_map_type type)

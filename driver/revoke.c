@@ -421,17 +421,24 @@ void vpd_sync(struct vpd_device *vd, bool release_hold)
 }
 
 /*
- * AER/DPC recovery is over.  If the error froze the link, the recovery's
- * bus or slot reset left the function at its reset values (MEMORY off) and
- * nobody has restored its config space yet: trade ERROR for DECODE, which
- * the next sync clears once the user has the device decoding again.  Runs
- * with the device lock held, possibly inside other PCI core locks, so it
- * does not look at the hardware.
+ * The device is known good again after an AER/DPC error (the rule is at
+ * VPD_BLOCK_ERROR in vpd.h): the recovery's resume, open, or a VFIO reset
+ * that succeeded.  If the error froze the link, its reset left the
+ * function at its reset values (MEMORY off) and no reset or open since
+ * need have changed that: trade ERROR for DECODE, which the next sync
+ * clears once the device decodes (open and the reset ioctls sync right
+ * after).  A device the PCI core holds disconnected is never good.  From
+ * resume this runs with the device lock held, possibly inside other PCI
+ * core locks, so it does not look at the hardware.
  */
 void vpd_error_recovered(struct vpd_device *vd)
 {
 	struct vpd_ctx *ctx = vd->ctx;
 	bool was;
+
+	if (READ_ONCE(vd->core.pdev->error_state) ==
+	    pci_channel_io_perm_failure)
+		return;
 
 	mutex_lock(&ctx->lock);
 	was = vpd_ctx_blocked(ctx);

@@ -130,6 +130,28 @@ static inline bool vpd_core_pins_on_map(void)
  * the last one clears.  DECODE and LOWPOWER are observed state: they are
  * only ever derived from the hardware and vfio-pci's fields with
  * memory_lock held for read (revoke.c, vpd_sync()).
+ *
+ * ERROR is set by error_detected for a frozen or failed link and cleared
+ * only once the device is known good again, always in exchange for DECODE,
+ * so that nothing comes back before decoding is observed
+ * (vpd_error_recovered()).  Known good means:
+ *  - the recovery's resume: the PCI core recovered the device;
+ *  - open: vfio_pci_core_enable() enabled the device afresh, after close
+ *    had put its saved config space back;
+ *  - a VFIO_DEVICE_RESET or VFIO_DEVICE_PCI_HOT_RESET that returned 0 (a
+ *    hot reset: every device of ours in its reset set).
+ * Not a reset that failed or was refused, and not reset_done alone: the
+ * PCI core calls it whether or not the reset worked (sysfs "reset", other
+ * drivers' resets), without telling us.  Never while the PCI core holds
+ * the device disconnected (error_state pci_channel_io_perm_failure).  So
+ * after a recovery that failed (no resume; 6.12 tells drivers nothing
+ * more, 7.2 calls error_detected with pci_channel_io_perm_failure while
+ * error_state stays frozen) the exports stay revoked until the owner
+ * resets or reopens the device, not until the driver is rebound.  Nor
+ * does the PCI core say when a recovery is over: a reset the owner makes
+ * while one is still running counts too, and should that recovery reset
+ * the link afterwards, exports restored in between are live across that
+ * reset.  Only the owner can bring this about, on its own device.
  */
 enum {
 	VPD_BLOCK_CLOSED	= BIT(0),	/* vfio device not open */
@@ -229,7 +251,8 @@ struct vpd_ctx {
 	/*
 	 * Cache of what the PCI bus walk found for each importer (bus path or
 	 * host bridge, ACS redirect), keyed by vpd_p2p_key(); xarray-internal
-	 * locking.  Independent of the allow list (p2p.c).
+	 * locking.  Independent of the allow list; an entry counts only until
+	 * a PCI device is removed (p2p.c, vpd_p2p_topo_gen).
 	 */
 	struct xarray p2p_cache;
 
@@ -361,6 +384,10 @@ void vpd_p2p_log_refusal(struct pci_dev *exporter, struct device *importer,
 			 const struct vpd_p2p_verdict *v);
 void vpd_p2p_refresh(struct vpd_p2p_verdict *v);
 const char *vpd_map_type_name(enum vpd_map_type type);
+struct seq_file;
+int vpd_p2p_cache_show(struct seq_file *s, void *unused);	/* debugfs */
+int vpd_p2p_init(void);
+void vpd_p2p_exit(void);
 void vpd_bars_init(struct vpd_device *vd);
 void vpd_bars_reserve(struct vpd_device *vd);
 bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */

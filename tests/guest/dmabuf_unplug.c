@@ -6,7 +6,8 @@
  * kernels). Native PCIe hotplug is avoided: 6.12's pciehp removal alone
  * makes lockdep report reset_lock vs pci_rescan_remove_lock, and vfio-pci's
  * reset at open through pciehp's slot reset adds a vfio group lock chain
- * (docs/design.md).
+ * (docs/design.md). The second edu, alone behind another root port, is
+ * removed the same way: the exporter forgets its P2P verdict.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -86,6 +87,77 @@ FIXTURE_TEARDOWN(hp)
 	if (self->buf >= 0)
 		close(self->buf);
 	rv_dev_close(&self->d);
+}
+
+/* The /dev/edu-importer* context of the edu at @bdf: an fd or -errno. */
+static int imp_open_of(const char *bdf)
+{
+	struct edu_imp_id id;
+	char path[64];
+	int i, fd;
+
+	for (i = 0; i < 8; i++) {
+		if (i)
+			snprintf(path, sizeof(path), EDU_IMP_DEV "%d", i);
+		else
+			snprintf(path, sizeof(path), EDU_IMP_DEV);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, EDU_IMP_IOC_ID, &id) && !strcmp(id.pci_name, bdf))
+			return fd;
+		close(fd);
+	}
+	return -ENODEV;
+}
+
+/* Does the exporter's debugfs p2p_cache list a verdict for @imp_bdf? */
+static int p2p_cached(const char *exp_bdf, const char *imp_bdf)
+{
+	char path[PATH_MAX], buf[4096], key[64];
+	int ret;
+
+	snprintf(path, sizeof(path), VPD_DEBUGFS "/%s/p2p_cache", exp_bdf);
+	ret = bench_sysfs_read(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	snprintf(key, sizeof(key), "%s: ", imp_bdf);
+	return strstr(buf, key) != NULL;
+}
+
+/*
+ * An importer is hot-removed (issue 19): the exporter's cached P2P verdict
+ * for its address must go with it, or a device plugged in there later
+ * could be handed a bus address where its traffic needs the IOMMU. In
+ * QEMU no two devices at one address get different verdicts (edu has no
+ * ACS and the bridges above an address stay), so the cache is read
+ * through debugfs: the verdict of the second edu (alone behind its own
+ * root port) is listed after its attach and gone once it is removed.
+ */
+TEST_F_TIMEOUT(hp, importer_unplug_drops_its_p2p_verdict, 2 * UNPLUG_WAIT_S)
+{
+	char edu[32], path[PATH_MAX];
+	int imp, i;
+
+	OURS_ONLY("the P2P verdict cache and its debugfs file");
+	ASSERT_EQ(0, bench_find_pci(PCI_VID_QEMU_EDU, PCI_DID_EDU, 1, edu,
+				    sizeof(edu)));
+	ASSERT_TRUE(hotplug_slot_of(edu));
+	ASSERT_EQ(0, bench_bind(edu, EDU_IMP_DRIVER));
+	imp = imp_open_of(edu);
+	ASSERT_LE(0, imp) TH_LOG("no edu-importer context for %s", edu);
+	ASSERT_EQ(0, edu_attach(imp, self->buf, 0));
+	EXPECT_EQ(1, p2p_cached(self->d.bdf, edu));
+	EXPECT_EQ(0, edu_detach(imp));
+	close(imp);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", edu);
+	ASSERT_EQ(0, bench_host_request("device_del edu1"));
+	for (i = 0; i < UNPLUG_WAIT_S * 10 && access(path, F_OK) == 0; i++)
+		usleep(100000);
+	ASSERT_NE(0, access(path, F_OK)) TH_LOG("%s still present", edu);
+	EXPECT_EQ(0, p2p_cached(self->d.bdf, edu))
+		TH_LOG("verdict for %s kept after its removal", edu);
 }
 
 /*
