@@ -9,6 +9,7 @@
  *   nr_ranges == 0 or flags != 0                               -EINVAL
  *   region_index not a BAR (>= ROM)                            -ENODEV
  *   BAR empty, or its region not reserved by vfio-pci          -ENODEV
+ *   (someone else holds it: vpd_bars_reserve(), p2p.c)
  *   nr_ranges > VPD_MAX_RANGES (upstream: kmalloc fails)        -ENOMEM
  *   ranges unreadable                                          -EFAULT
  *   then vpd_ranges_check() (logic.c):
