@@ -640,4 +640,32 @@ TEST_F(rv, pinned_and_static_importers_are_refused)
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
 }
 
+/*
+ * Contract: attach checks, in this order, that the importer allows
+ * peer-to-peer (EOPNOTSUPP), that the buffer is not revoked (ENODEV), and
+ * that the importer can honour a revoke (EOPNOTSUPP), as upstream 7.2's
+ * vfio_pci_dma_buf_attach(). So on a revoked buffer an importer without
+ * peer2peer gets EOPNOTSUPP, and every importer with it ENODEV, also a
+ * pinning one, which on 7.x is not revocable.
+ */
+TEST_F(rv, attach_to_revoked_buffer_checks_revoked_before_revocable)
+{
+	int imp2;
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	imp2 = rv_imp_open();
+	ASSERT_LE(0, imp2);
+	EXPECT_EQ(-EOPNOTSUPP, edu_attach(imp2, self->buf,
+					     EDU_IMP_ATTACH_STATIC));
+	EXPECT_EQ(-EOPNOTSUPP, edu_attach(imp2, self->buf,
+					     EDU_IMP_ATTACH_DYNAMIC |
+					     EDU_IMP_ATTACH_NO_P2P));
+	EXPECT_EQ(-ENODEV, edu_attach(imp2, self->buf,
+				      EDU_IMP_ATTACH_PINNED));
+	EXPECT_EQ(-ENODEV, edu_attach(imp2, self->buf,
+				      EDU_IMP_ATTACH_DYNAMIC));
+	close(imp2);
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+}
+
 TEST_HARNESS_MAIN
