@@ -23,6 +23,10 @@
  * rest is ignored.
  * Ours only: an NVMe CMB BAR only exports ranges inside the CMB window ->
  * -EINVAL (backend.c).
+ * A request that passes while the device is blocked (decoding off, low
+ * power, reset, error, removal under way) exports a buffer born revoked;
+ * upstream decides from the decoding state alone, so it exports live
+ * buffers during a removal (docs/design.md).
  */
 #include <linux/fcntl.h>
 #include <linux/nospec.h>
