@@ -56,6 +56,7 @@ stress: deps
 clean:
 	-$(MAKE) -C driver KDIR=$(KDIR) clean
 	-$(MAKE) -C tests/importer KDIR=$(KDIR) clean
+	-$(MAKE) -C tests/barhold KDIR=$(KDIR) clean
 	-$(MAKE) -C lib clean
 	-$(MAKE) -C tools clean
 	-$(MAKE) -C man clean

@@ -65,13 +65,8 @@ static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
 				     dev_name(attach->dev));
 		return -EOPNOTSUPP;
 	}
-	if (!vpd_attach_revocable(attach)) {
-		dev_info_ratelimited(&exp->pdev->dev,
-				     "dma-buf attach refused: %s takes no move notification and cannot honour revocation\n",
-				     dev_name(attach->dev));
-		return -EOPNOTSUPP;
-	}
 
+	/* Revoked before not revocable: upstream's order and errnos. */
 	dma_resv_lock(dmabuf->resv, NULL);
 	revoked = exp->revoked;
 	dma_resv_unlock(dmabuf->resv);
@@ -80,6 +75,12 @@ static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
 				     "dma-buf attach refused: export %llu is revoked\n",
 				     exp->id);
 		return -ENODEV;
+	}
+	if (!vpd_attach_revocable(attach)) {
+		dev_info_ratelimited(&exp->pdev->dev,
+				     "dma-buf attach refused: %s takes no move notification and cannot honour revocation\n",
+				     dev_name(attach->dev));
+		return -EOPNOTSUPP;
 	}
 
 	va = kzalloc(sizeof(*va), GFP_KERNEL);

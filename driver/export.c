@@ -9,6 +9,7 @@
  *   nr_ranges == 0 or flags != 0                               -EINVAL
  *   region_index not a BAR (>= ROM)                            -ENODEV
  *   BAR empty, or its region not reserved by vfio-pci          -ENODEV
+ *   (someone else holds it: vpd_bars_reserve(), p2p.c)
  *   nr_ranges > VPD_MAX_RANGES (upstream: kmalloc fails)        -ENOMEM
  *   ranges unreadable                                          -EFAULT
  *   then vpd_ranges_check() (logic.c):
@@ -22,6 +23,10 @@
  * rest is ignored.
  * Ours only: an NVMe CMB BAR only exports ranges inside the CMB window ->
  * -EINVAL (backend.c).
+ * A request that passes while the device is blocked (decoding off, low
+ * power, reset, error, removal under way) exports a buffer born revoked;
+ * upstream decides from the decoding state alone, so it exports live
+ * buffers during a removal (docs/design.md).
  */
 #include <linux/fcntl.h>
 #include <linux/nospec.h>

@@ -589,6 +589,12 @@ void vpd_bars_init(struct vpd_device *vd)
  * device fd reaches anyone, can we do it without racing vfio-pci's own
  * unlocked "first use" mapping in its read/write and mmap paths.
  * vfio_pci_core_disable() (close) unmaps and releases what is in barmap[].
+ *
+ * On 7.x vfio_pci_core_enable() has already tried every BAR and left an
+ * IOMEM_ERR_PTR() in barmap[] for one it could not reserve or map (the
+ * region is someone else's); 6.1 and 6.12 leave NULL until first use.
+ * Such a BAR is not ours to export, as upstream's vfio_pci_core_get_iomap()
+ * check says, and is not retried here: 7.x's own paths keep the error.
  */
 void vpd_bars_reserve(struct vpd_device *vd)
 {
@@ -602,6 +608,11 @@ void vpd_bars_reserve(struct vpd_device *vd)
 		bar->reserved = false;
 		if (!bar->len)
 			continue;
+		if (IS_ERR(vd->core.barmap[i])) {
+			pci_dbg(pdev, "BAR%u: not reserved by vfio-pci, not exportable\n",
+				i);
+			continue;
+		}
 		if (vd->core.barmap[i]) {
 			bar->reserved = true;
 			continue;

@@ -107,11 +107,12 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
 			} else {
 				addr = dma_map_resource(dev, phys, seg, dir,
 							DMA_ATTR_SKIP_CPU_SYNC);
-				if (dma_mapping_error(dev, addr)) {
+				/* -ENOMEM, as upstream's map returns it. */
+				ret = dma_mapping_error(dev, addr);
+				if (ret) {
 					dev_info_ratelimited(&exp->pdev->dev,
 							     "dma-buf map refused: dma_map_resource() for %s failed\n",
 							     dev_name(dev));
-					ret = -EIO;
 					goto err_unmap;
 				}
 			}

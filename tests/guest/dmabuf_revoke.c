@@ -22,9 +22,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/pci_regs.h>
@@ -491,6 +494,120 @@ TEST_F(rv, pinned_and_static_importers_are_refused)
 
 	/* The well-behaved importer is unaffected. */
 	EXPECT_EQ(0, rv_imp_read_cmp(self->imp, XFER_OFF, self->pattern, XFER));
+}
+
+/*
+ * Contract: attach checks, in this order, that the importer allows
+ * peer-to-peer (EOPNOTSUPP), that the buffer is not revoked (ENODEV), and
+ * that the importer can honour a revoke (EOPNOTSUPP), as upstream 7.2's
+ * vfio_pci_dma_buf_attach(). So on a revoked buffer an importer without
+ * peer2peer gets EOPNOTSUPP, and every importer with it ENODEV, also a
+ * pinning one, which on 7.x is not revocable.
+ */
+TEST_F(rv, attach_to_revoked_buffer_checks_revoked_before_revocable)
+{
+	int imp2;
+
+	ASSERT_EQ(0, rv_set_memory(&self->d, false));
+	imp2 = rv_imp_open();
+	ASSERT_LE(0, imp2);
+	EXPECT_EQ(-EOPNOTSUPP, edu_attach(imp2, self->buf,
+					     EDU_IMP_ATTACH_STATIC));
+	EXPECT_EQ(-EOPNOTSUPP, edu_attach(imp2, self->buf,
+					     EDU_IMP_ATTACH_DYNAMIC |
+					     EDU_IMP_ATTACH_NO_P2P));
+	EXPECT_EQ(-ENODEV, edu_attach(imp2, self->buf,
+				      EDU_IMP_ATTACH_PINNED));
+	EXPECT_EQ(-ENODEV, edu_attach(imp2, self->buf,
+				      EDU_IMP_ATTACH_DYNAMIC));
+	close(imp2);
+	ASSERT_EQ(0, rv_set_memory(&self->d, true));
+}
+
+/* Have vfio signal @efd when it asks the user to release the device. */
+static int rv_request_irq(int device, int efd)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} req = {
+		.set = {
+			.argsz = sizeof(req),
+			.index = VFIO_PCI_REQ_IRQ_INDEX,
+			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
+				 VFIO_IRQ_SET_ACTION_TRIGGER,
+			.count = 1,
+		},
+		.fd = efd,
+	};
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &req) ? -errno : 0;
+}
+
+/*
+ * Ours only (docs/design.md, "Differences from upstream 7.2"): removal
+ * revokes for good as soon as the driver's remove() starts, so an export
+ * made while vfio waits for the user to close the device is born revoked
+ * and stays so. Upstream revokes only at that close: until then the
+ * imported buffer stays mapped and a new export is live (its registration
+ * reference succeeds, since the open device fd holds one); asserted so
+ * against upstream.
+ *
+ * Unbinding the driver calls its remove(), which waits in vfio's
+ * unregister for the close and meanwhile signals the request IRQ; the
+ * device fd still answers ioctls then.
+ */
+TEST_F_TIMEOUT(rv, export_while_device_is_removed, 90)
+{
+	bool upstream = exporter_is_upstream();
+	struct edu_imp_info info;
+	int efd, buf2 = -1, imp2 = -1, status, ret;
+	struct pollfd pfd;
+	pid_t pid;
+
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, rv_request_irq(self->d.v.device, efd));
+	imp2 = rv_imp_open();
+	ASSERT_LE(0, imp2);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* What fork() copied would keep the device open. */
+		rv_unmap_bar(self);
+		rv_dev_close(&self->d);
+		_exit(bench_unbind(self->d.bdf) ? 1 : 0);
+	}
+
+	pfd.fd = efd;
+	pfd.events = POLLIN;
+	ret = poll(&pfd, 1, 30000);
+	EXPECT_EQ(1, ret) TH_LOG("no device request within 30 s");
+	if (ret == 1) {
+		ASSERT_EQ(0, edu_info(self->imp, &info));
+		EXPECT_EQ(upstream ? 0 : 1, info.move_notify_count);
+		EXPECT_EQ(upstream ? 1 : 0, info.mapped);
+		buf2 = rv_export(self->d.v.device, BAR, 0, EXP_LEN);
+		EXPECT_LE(0, buf2) TH_LOG("export: %s", strerror(-buf2));
+		if (buf2 >= 0)
+			EXPECT_EQ(upstream ? 0 : -ENODEV,
+				  edu_attach(imp2, buf2, 0));
+		/* The removal unlinked the killed one: only the new one. */
+		EXPECT_DEBUGFS(self, 1, yes, 1);
+	}
+
+	/* Nothing else holds the device: the close ends the removal. */
+	rv_unmap_bar(self);
+	rv_dev_close(&self->d);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("unbind failed");
+	if (buf2 >= 0) {
+		EXPECT_EQ(-ENODEV, edu_map(imp2));
+		close(buf2);
+	}
+	close(imp2);
+	close(efd);
 }
 
 /*

@@ -630,6 +630,93 @@ TEST_F(exp, debugfs_lists_export)
 }
 
 /*
+ * A BAR whose memory region another driver holds: bar-hold (tests/barhold)
+ * takes ivshmem's BAR2 while the device is bound but closed, so vfio-pci's
+ * claim of it at open fails.
+ */
+#define BAR_HOLD	"bar-hold"
+
+FIXTURE(held)
+{
+	struct bench_vfio v;
+	char bdf[32];
+	bool holding;
+};
+
+FIXTURE_SETUP(held)
+{
+	char param[64];
+
+	self->v.container = self->v.group = self->v.device = -1;
+	self->holding = false;
+	ASSERT_EQ(0, bench_find_pci(PCI_VID_REDHAT_QUMRANET, PCI_DID_IVSHMEM,
+				    0, self->bdf, sizeof(self->bdf)));
+	ASSERT_EQ(0, dmabuf_load_exporter(VPD_P2P_PARAM));
+	ASSERT_EQ(0, bench_bind(self->bdf, exporter_driver()));
+	snprintf(param, sizeof(param), "dev=%s bar=%d", self->bdf,
+		 IVSHMEM_BAR);
+	ASSERT_EQ(0, bench_modprobe(BAR_HOLD, param));
+	self->holding = true;
+}
+
+FIXTURE_TEARDOWN(held)
+{
+	bench_vfio_close(&self->v);
+	if (self->holding)
+		EXPECT_EQ(0, bench_rmmod(BAR_HOLD));
+}
+
+/*
+ * Contract: a BAR that vfio-pci could not reserve at open is not
+ * exportable: ENODEV on every kernel (7.2: vfio_pci_core_map_bars() leaves
+ * an error pointer in barmap[], which vfio_pci_core_get_iomap() returns;
+ * 6.1 and 6.12 map BARs lazily, and our open reserves them itself). No
+ * dma-buf is made, so nothing can be imported or CPU-mapped. Once the
+ * region is free and the device opened again, the same request exports.
+ */
+TEST_F(held, held_bar_not_exportable)
+{
+	struct vfio_region_dma_range r = { 0, PAGE };
+	int fd, mark, before;
+	char want[96];
+	void *p;
+
+	ASSERT_EQ(0, bench_vfio_open(self->bdf, &self->v));
+	mark = kmsg_mark();
+	ASSERT_LE(0, mark);
+	before = rv_dmabuf_count();
+	ASSERT_LE(0, before);
+
+	fd = dmabuf_export(self->v.device, IVSHMEM_BAR, O_RDWR, &r, 1);
+	if (fd >= 0) {
+		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		TH_LOG("BAR%d, held by %s, was exported%s", IVSHMEM_BAR,
+		       BAR_HOLD, p == MAP_FAILED ? "" :
+		       " and mapped for the CPU");
+		if (p != MAP_FAILED)
+			munmap(p, PAGE);
+		close(fd);
+	}
+	EXPECT_EQ(-ENODEV, fd);
+	EXPECT_EQ(before, rv_dmabuf_count());
+	snprintf(want, sizeof(want),
+		 "%s: dma-buf export refused: BAR%d region not reserved by vfio-pci",
+		 self->bdf, IVSHMEM_BAR);
+	EXPECT_OURS_LOGGED(mark, want);
+	close(mark);
+
+	/* The region released, the next open reserves it: it exports. */
+	bench_vfio_close(&self->v);
+	ASSERT_EQ(0, bench_rmmod(BAR_HOLD));
+	self->holding = false;
+	ASSERT_EQ(0, bench_vfio_open(self->bdf, &self->v));
+	fd = dmabuf_export(self->v.device, IVSHMEM_BAR, O_RDWR, &r, 1);
+	EXPECT_LE(0, fd) TH_LOG("export: %s", strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * Ours only: stock vfio-pci of 6.1 to 6.18 does not know feature 11:
  * vfio_pci_core_ioctl_feature() answers -ENOTTY for GET and PROBE alike.
  * From 6.19 it does (upstream's exporter, built in on Debian's 7.2): there

@@ -204,6 +204,18 @@ static unsigned int late_unmap_ms = 300;
 module_param(late_unmap_ms, uint, 0644);
 MODULE_PARM_DESC(late_unmap_ms,
 		 "LATE_UNMAP attachments unmap this long after move_notify (default 300)");
+
+/*
+ * Test mode: MAP narrows edu's streaming DMA mask to this many bits for
+ * the duration of dma_buf_map_attachment(), so that an exporter mapping
+ * through the IOMMU finds no IOVA below the mask and its DMA mapping
+ * fails.  The mask is the device's: meant for one context mapping at a
+ * time.  0 (default) leaves the mask alone.
+ */
+static unsigned int map_dma_mask_bits;
+module_param(map_dma_mask_bits, uint, 0644);
+MODULE_PARM_DESC(map_dma_mask_bits,
+		 "test mode: edu's DMA mask during MAP, in bits (default 0: unchanged)");
 static DEFINE_IDA(edu_imp_ida);
 
 /* ---- fences ---- */
@@ -817,9 +829,14 @@ static long edu_imp_ioctl_detach(struct edu_imp_ctx *ctx)
 
 static long edu_imp_ioctl_map(struct edu_imp_ctx *ctx)
 {
+	unsigned int bits = READ_ONCE(map_dma_mask_bits);
+	struct device *dev = &ctx->edu->pdev->dev;
 	struct sg_table *sgt;
+	u64 mask = 0;
 	long ret;
 
+	if (bits > 64)
+		return -EINVAL;
 	ret = edu_imp_lock_resv(ctx, true);
 	if (ret)
 		return ret;
@@ -828,7 +845,15 @@ static long edu_imp_ioctl_map(struct edu_imp_ctx *ctx)
 		goto out;
 	}
 
+	if (bits) {
+		mask = dma_get_mask(dev);
+		ret = dma_set_mask(dev, DMA_BIT_MASK(bits));
+		if (ret)
+			goto out;
+	}
 	sgt = dma_buf_map_attachment(ctx->attach, DMA_BIDIRECTIONAL);
+	if (bits)
+		WARN_ON(dma_set_mask(dev, mask));
 	if (IS_ERR(sgt)) {
 		ret = PTR_ERR(sgt);
 		goto out;
