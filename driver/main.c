@@ -218,6 +218,26 @@ static bool vpd_cfg_write_stops_decoding(struct vpd_device *vd,
 	return false;
 }
 
+/*
+ * Did the config write just made leave memory decoding off, by what
+ * vfio-pci recorded: its virtual PCI_COMMAND, which its write path makes
+ * the hardware's MEMORY bit follow, and the power state?  Upstream's own
+ * test reads the same fields (__vfio_pci_memory_enabled()); we take D1
+ * and D2 as off too.  No config cycle and no lock: vfio-pci wrote both
+ * before its write returned to this thread, and a write of another thread
+ * racing this read makes the same check after its own write.
+ */
+static bool vpd_write_left_decoding_off(struct vpd_device *vd)
+{
+	struct pci_dev *pdev = vd->core.pdev;
+	u16 cmd;
+
+	if (READ_ONCE(pdev->current_state) != PCI_D0)
+		return true;
+	cmd = le16_to_cpu(READ_ONCE(*(__le16 *)&vd->core.vconfig[PCI_COMMAND]));
+	return !pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY);
+}
+
 static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
 			 size_t count, loff_t *ppos)
 {
@@ -237,18 +257,23 @@ static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
 	 *
 	 * We decide on our own read of the value, and vfio-pci reads it
 	 * again from user memory: another thread of the owner may change it
-	 * in between.  Whatever it wrote, the sync that follows looks at the
-	 * hardware and revokes, and waits for every importer to unmap, before
-	 * this write returns.  Only an owner racing its own write can so
-	 * stop decoding under a mapped importer, and only until its write
-	 * returns; the importer's DMA meanwhile reaches a BAR that decodes
-	 * for nobody (docs/security.md).
+	 * in between.  So afterwards we look at what vfio-pci wrote, and if
+	 * decoding is off after all, the sync revokes, and waits for every
+	 * importer to unmap, before this write returns.  Only an owner racing
+	 * its own write can so stop decoding under a mapped importer, and
+	 * only until its write returns; the importer's DMA meanwhile reaches
+	 * a BAR that decodes for nobody (docs/security.md).  A write that
+	 * kept decoding on syncs only if the exports are revoked for a reason
+	 * it may have ended (turning MEMORY back on).
 	 */
 	hold = vpd_cfg_write_stops_decoding(vd, buf, pos, count);
 	if (hold)
 		vpd_hold(vd);
 	ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
-	vpd_sync(vd, hold);
+	if (hold || vpd_write_left_decoding_off(vd))
+		vpd_sync(vd, hold);
+	else
+		vpd_resync_if_stale(vd);
 	return ret;
 }
 
