@@ -36,8 +36,8 @@
  * of this state lives in vpd_attach and is guarded by the resv lock.
  *
  * CPU mappings.  mmap() of the dma-buf fd maps the buffer as one virtual
- * area laid out like its ranges, in order, PFN-mapped one page per fault
- * with vfio-pci's memory type for BARs.  A fault maps a page only under
+ * area laid out like its ranges, in order, one page per fault with
+ * vfio-pci's memory type for BARs.  A fault maps a page only under
  * the resv lock with the export not revoked; the edge to revoked zaps
  * every mapping under that lock (revoke.c), so once a revoke returns no
  * CPU can reach the BAR through the buffer, and a fault while revoked
@@ -51,6 +51,10 @@
 #include <linux/slab.h>
 
 #include "vpd.h"
+
+#ifndef HAVE_VMF_INSERT_MIXED_PFN
+#include <linux/pfn_t.h>
+#endif
 
 static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
 			     struct dma_buf_attachment *attach)
@@ -209,6 +213,22 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 }
 
 /*
+ * A BAR page into a VM_MIXEDMAP area: a special PTE (x86 has pte_special),
+ * with no struct page looked up even where the PFN has one, so the
+ * pfn_valid() BUG_ON of vmf_insert_pfn() on mixed maps does not apply.
+ * PFN_DEV without PFN_MAP: not a devmap page.
+ */
+static vm_fault_t vpd_insert_mixed(struct vm_area_struct *vma,
+				   unsigned long addr, unsigned long pfn)
+{
+#ifdef HAVE_VMF_INSERT_MIXED_PFN
+	return vmf_insert_mixed(vma, addr, pfn);
+#else
+	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(pfn, PFN_DEV));
+#endif
+}
+
+/*
  * One page of a CPU mapping.  Runs with the faulting process's mmap_lock
  * (or the VMA's lock) held for read and takes the buffer's resv lock
  * inside it, the order the dma-buf core asserts; no lock of ours and not
@@ -237,8 +257,8 @@ static vm_fault_t vpd_dmabuf_vm_fault(struct vm_fault *vmf)
 	if (exp->revoked)
 		ret = VM_FAULT_SIGBUS;
 	else
-		ret = vmf_insert_pfn(vma, vmf->address,
-				     PHYS_PFN(r->phys + (off - r->buf_off)));
+		ret = vpd_insert_mixed(vma, vmf->address,
+				       PHYS_PFN(r->phys + (off - r->buf_off)));
 	dma_resv_unlock(resv);
 	return ret;
 }
@@ -248,15 +268,24 @@ static const struct vm_operations_struct vpd_dmabuf_vm_ops = {
 };
 
 /*
- * VM flags of a BAR mapping, as vfio_pci_core_mmap() sets them: an I/O
- * PFN map that neither grows nor goes into core dumps, which KVM on arm64
- * may map Normal-NC where the kernel knows the flag.
+ * VM flags of a buffer mapping: I/O memory that neither grows nor goes
+ * into core dumps, which KVM on arm64 may map Normal-NC where the kernel
+ * knows the flag; vfio_pci_core_mmap()'s flags, but VM_MIXEDMAP where it
+ * has VM_PFNMAP.
+ *
+ * Not VM_PFNMAP: VFIO type1 (vaddr_get_pfns()), when pinning fails,
+ * follows the PTEs of a VM_PFNMAP area and keeps the PFNs in the IOMMU
+ * with no notifier, so a holder of the buffer fd could turn its CPU
+ * mapping into a device mapping that outlives every revoke.  Pinning
+ * refuses VM_IO (check_vma_flags(), and GUP-fast skips special PTEs), so
+ * VFIO_IOMMU_MAP_DMA of this area fails with EFAULT.  The other kernel
+ * paths that resolve a user mapping once are listed in docs/security.md.
  */
 #ifdef HAVE_VM_ALLOW_ANY_UNCACHED
-#define VPD_VM_FLAGS	(VM_ALLOW_ANY_UNCACHED | VM_IO | VM_PFNMAP | \
+#define VPD_VM_FLAGS	(VM_ALLOW_ANY_UNCACHED | VM_IO | VM_MIXEDMAP | \
 			 VM_DONTEXPAND | VM_DONTDUMP)
 #else
-#define VPD_VM_FLAGS	(VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP)
+#define VPD_VM_FLAGS	(VM_IO | VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP)
 #endif
 
 static void vpd_vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
@@ -283,10 +312,9 @@ static int vpd_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 
 	/*
 	 * A private mapping would be copy-on-write, which means nothing for
-	 * MMIO (and vmf_insert_pfn() refuses COW PFN maps); vfio-pci
-	 * refuses it too.  VM_MAYSHARE, not VM_SHARED: the VFS clears
-	 * VM_SHARED (and VM_MAYWRITE) of a shared mapping of a file opened
-	 * without FMODE_WRITE, such as an O_RDONLY buffer.
+	 * MMIO; vfio-pci refuses it too.  VM_MAYSHARE, not VM_SHARED: the
+	 * VFS clears VM_SHARED (and VM_MAYWRITE) of a shared mapping of a
+	 * file opened without FMODE_WRITE, such as an O_RDONLY buffer.
 	 */
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;

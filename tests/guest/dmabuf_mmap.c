@@ -8,8 +8,10 @@
  * A revoke must zap every CPU mapping of the buffer, in every process, and
  * make a fault raise SIGBUS until the export is restored; a restore must
  * let a new fault map the page again. Whether an access faulted at all is
- * read from the thread's minor fault count (getrusage): /proc/PID/pagemap
- * does not walk PFN mappings, so a present page there cannot be seen.
+ * read from the thread's minor fault count (getrusage).
+ *
+ * A mapping gives CPU access only: VFIO_IOMMU_MAP_DMA of it fails, so it
+ * cannot become an IOMMU mapping that a revoke would not reach (issue 19).
  *
  * Two fixtures, one per boot, chosen by $BENCH_TOPOLOGY (main() below):
  * "mm" on the basic topology, "hp" on the hotplug topology (ivshmem alone
@@ -619,6 +621,78 @@ TEST_F(mm, fd_passed_over_unix_socket_loses_access)
 	EXPECT_EQ('0', mm_ask(sv[0], sv[0]));
 	EXPECT_EQ(0, mm_reap(pid, sv[0]));
 	close(sv[0]);
+}
+
+/* --- a CPU mapping is not a DMA mapping ---------------------------------- */
+
+/* Above 4 GiB: clear of the MSI window and of anything the bench maps. */
+#define MM_IOVA		(1ull << 32)
+
+/* VFIO_IOMMU_MAP_DMA of [@vaddr, +@len) at @iova, read-write: 0 or -errno. */
+static int mm_map_dma(int container, const void *vaddr, uint64_t iova,
+		      uint64_t len)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = len,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/* VFIO_IOMMU_UNMAP_DMA of [@iova, +@len): the bytes it unmapped, or -errno. */
+static long long mm_unmap_dma(int container, uint64_t iova, uint64_t len)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = len,
+	};
+
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -errno;
+	return unmap.size;
+}
+
+/*
+ * A CPU mapping of a buffer cannot become an IOMMU mapping (issue 19):
+ * type1 resolves what VFIO_IOMMU_MAP_DMA names once and keeps it with no
+ * notifier, so such a mapping would outlive every revoke, close and
+ * unbind. The map of the buffer's mapping, every page of it present,
+ * fails with EFAULT and leaves nothing mapped (the unmap of its IOVA
+ * unmaps 0 bytes); the same map of the device owner's own mapping of the
+ * BAR (the VFIO region) works at that IOVA in that container, so the
+ * refusal is the buffer's. The buffer's mapping still reads and writes
+ * the BAR.
+ */
+TEST_F(mm, iommu_map_dma_of_the_mapping_is_refused)
+{
+	const int c = self->d.v.container;
+	uint8_t pat[PAT_LEN];
+	unsigned int i;
+	int ret;
+
+	mm_map_whole(_metadata, self);
+	for (i = 0; i < EXP_LEN / PG; i++)
+		ASSERT_LE(0, mm_touch(self->map + i * PG)) TH_LOG("page %u", i);
+
+	ret = mm_map_dma(c, self->bar, MM_IOVA, EXP_LEN);
+	ASSERT_EQ(0, ret) TH_LOG("map of the VFIO region: %s", strerror(-ret));
+	ASSERT_EQ((long long)EXP_LEN, mm_unmap_dma(c, MM_IOVA, EXP_LEN));
+
+	ret = mm_map_dma(c, self->map, MM_IOVA, EXP_LEN);
+	EXPECT_EQ(-EFAULT, ret) TH_LOG("map of the buffer's mapping: %s",
+				       ret ? strerror(-ret) : "mapped");
+	EXPECT_EQ(0, mm_unmap_dma(c, MM_IOVA, EXP_LEN))
+		TH_LOG("an IOMMU mapping of the buffer was left");
+
+	EXPECT_EQ(0, mm_check(self->map + PAT_OFF, self->pattern, PAT_LEN));
+	pattern_fill(pat, sizeof(pat), 19);
+	ASSERT_EQ(0, mm_copy(self->map + PAT_OFF, pat, sizeof(pat)));
+	EXPECT_EQ(0, memcmp(self->bar + PAT_OFF, pat, sizeof(pat)));
 }
 
 /* --- hotplug topology ---------------------------------------------------- */
