@@ -367,8 +367,9 @@ host_bridge:
  * exporter one bus walk per importer at the next attach.
  *
  * Bumped at BUS_NOTIFY_REMOVED_DEVICE: the device has left its driver and
- * the bus, and it is still on the bus's device list, so no new device can
- * have been scanned at its address yet.
+ * the driver core's bus, and it is still on its PCI bus's devices list
+ * (pci_destroy_dev() unlinks it after device_del() returns), so no new
+ * device can have been scanned at its address yet.
  */
 static atomic_t vpd_p2p_topo_gen = ATOMIC_INIT(0);
 

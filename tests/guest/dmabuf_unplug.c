@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -136,7 +137,7 @@ static int p2p_cached(const char *exp_bdf, const char *imp_bdf)
  */
 TEST_F_TIMEOUT(hp, importer_unplug_drops_its_p2p_verdict, 2 * UNPLUG_WAIT_S)
 {
-	char edu[32], path[PATH_MAX];
+	char edu[32], link[PATH_MAX], path[PATH_MAX];
 	int imp, i;
 
 	OURS_ONLY("the P2P verdict cache and its debugfs file");
@@ -151,11 +152,18 @@ TEST_F_TIMEOUT(hp, importer_unplug_drops_its_p2p_verdict, 2 * UNPLUG_WAIT_S)
 	EXPECT_EQ(0, edu_detach(imp));
 	close(imp);
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", edu);
+	/*
+	 * Wait for the device's own directory, not its link in
+	 * /sys/bus/pci/devices: device_del() drops the link in
+	 * bus_remove_device(), before BUS_NOTIFY_REMOVED_DEVICE, and the
+	 * directory in kobject_del(), after it.
+	 */
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s", edu);
+	ASSERT_NE(NULL, realpath(link, path));
 	ASSERT_EQ(0, bench_host_request("device_del edu1"));
 	for (i = 0; i < UNPLUG_WAIT_S * 10 && access(path, F_OK) == 0; i++)
 		usleep(100000);
-	ASSERT_NE(0, access(path, F_OK)) TH_LOG("%s still present", edu);
+	ASSERT_NE(0, access(path, F_OK)) TH_LOG("%s still present", path);
 	EXPECT_EQ(0, p2p_cached(self->d.bdf, edu))
 		TH_LOG("verdict for %s kept after its removal", edu);
 }
