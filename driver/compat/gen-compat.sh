@@ -36,14 +36,25 @@ TMPH="$WORK/compat.h"
 	echo
 } > "$TMPH"
 
+# All probes in one kbuild run: starting kbuild costs seconds, a probe a
+# fraction of one.  -k goes on past the probes that do not compile, and
+# kbuild deletes the object of a failed compile (.DELETE_ON_ERROR), so a
+# probe compiled if and only if its object exists afterwards.
+objs=
 for probe in "$PROBES"/*.c; do
 	name=$(basename "$probe" .c)
+	cp "$probe" "$WORK/$name.c"
+	objs="$objs $name.o"
+done
+echo "obj-m :=$objs" > "$WORK/Kbuild"
+# shellcheck disable=SC2086 # one word per object
+$MAKE -C "$KDIR" M="$WORK" -k -j"${PROBE_JOBS:-2}" $objs \
+	>"$WORK/log" 2>&1 || true
+
+for obj in $objs; do
+	name=${obj%.o}
 	macro=HAVE_$(echo "$name" | tr '[:lower:]' '[:upper:]')
-	dir="$WORK/$name"
-	mkdir -p "$dir"
-	cp "$probe" "$dir/$name.c"
-	echo "obj-m := $name.o" > "$dir/Kbuild"
-	if $MAKE -C "$KDIR" M="$dir" "$name.o" >"$dir/log" 2>&1; then
+	if [ -f "$WORK/$obj" ]; then
 		echo "#define $macro 1" >> "$TMPH"
 		echo "  PROBE $name: yes"
 	else
@@ -51,6 +62,8 @@ for probe in "$PROBES"/*.c; do
 		echo "  PROBE $name: no"
 	fi
 done
+# Kept beside compat.h: why a probe said no.
+cp "$WORK/log" "$OUT/probes.log"
 
 {
 	echo
