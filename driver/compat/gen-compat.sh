@@ -47,8 +47,12 @@ for probe in "$PROBES"/*.c; do
 	objs="$objs $name.o"
 done
 echo "obj-m :=$objs" > "$WORK/Kbuild"
+# Without the caller's make flags: a W=1 of the module's build must not
+# reach the probes (kernel-doc would run on them, and a warning there is
+# no answer about the API).
 # shellcheck disable=SC2086 # one word per object
-$MAKE -C "$KDIR" M="$WORK" -k -j"${PROBE_JOBS:-2}" $objs \
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+	$MAKE -C "$KDIR" M="$WORK" -k -j"${PROBE_JOBS:-2}" $objs \
 	>"$WORK/log" 2>&1 || true
 
 for obj in $objs; do
