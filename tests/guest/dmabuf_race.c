@@ -523,26 +523,9 @@ TEST_F(race, low_power_against_ioctls_and_memory_toggle)
 /* MSI-X on with one eventfd, then off again (VFIO_DEVICE_SET_IRQS). */
 static int race_msix(int device, int efd)
 {
-	struct {
-		struct vfio_irq_set set;
-		int32_t fd;
-	} req = {
-		.set = {
-			.argsz = sizeof(req),
-			.index = VFIO_PCI_MSIX_IRQ_INDEX,
-			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
-				 VFIO_IRQ_SET_ACTION_TRIGGER,
-			.count = 1,
-		},
-		.fd = efd,
-	};
+	int ret = rv_irq_eventfd(device, VFIO_PCI_MSIX_IRQ_INDEX, efd);
 
-	if (ioctl(device, VFIO_DEVICE_SET_IRQS, &req))
-		return -errno;
-	req.set.argsz = sizeof(req.set);
-	req.set.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
-	req.set.count = 0;
-	return ioctl(device, VFIO_DEVICE_SET_IRQS, &req.set) ? -errno : 0;
+	return ret ? ret : rv_irq_disable(device, VFIO_PCI_MSIX_IRQ_INDEX);
 }
 
 static void *race_irq(void *arg)

@@ -524,26 +524,6 @@ TEST_F(rv, attach_to_revoked_buffer_checks_revoked_before_revocable)
 	ASSERT_EQ(0, rv_set_memory(&self->d, true));
 }
 
-/* Have vfio signal @efd when it asks the user to release the device. */
-static int rv_request_irq(int device, int efd)
-{
-	struct {
-		struct vfio_irq_set set;
-		int32_t fd;
-	} req = {
-		.set = {
-			.argsz = sizeof(req),
-			.index = VFIO_PCI_REQ_IRQ_INDEX,
-			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
-				 VFIO_IRQ_SET_ACTION_TRIGGER,
-			.count = 1,
-		},
-		.fd = efd,
-	};
-
-	return ioctl(device, VFIO_DEVICE_SET_IRQS, &req) ? -errno : 0;
-}
-
 /*
  * Ours only (docs/design.md, "Differences from upstream 7.2"): removal
  * revokes for good as soon as the driver's remove() starts, so an export
@@ -567,7 +547,7 @@ TEST_F_TIMEOUT(rv, export_while_device_is_removed, 90)
 
 	efd = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, efd);
-	ASSERT_EQ(0, rv_request_irq(self->d.v.device, efd));
+	ASSERT_EQ(0, rv_irq_eventfd(self->d.v.device, VFIO_PCI_REQ_IRQ_INDEX, efd));
 	imp2 = rv_imp_open();
 	ASSERT_LE(0, imp2);
 	pid = fork();

@@ -467,6 +467,37 @@ int rv_set_memory(struct rv_dev *d, bool on)
 	return rv_cfg_write16(d, PCI_COMMAND, cmd);
 }
 
+int rv_irq_eventfd(int device, unsigned int index, int efd)
+{
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} req = {
+		.set = {
+			.argsz = sizeof(req),
+			.index = index,
+			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
+				 VFIO_IRQ_SET_ACTION_TRIGGER,
+			.count = 1,
+		},
+		.fd = efd,
+	};
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &req) ? -errno : 0;
+}
+
+int rv_irq_disable(int device, unsigned int index)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.index = index,
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.count = 0,
+	};
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
+}
+
 /* Export [off, off + len) of BAR @bar: the dma-buf fd or -errno. */
 int rv_export(int device, unsigned int bar, uint64_t off, uint64_t len)
 {

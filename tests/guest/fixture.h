@@ -181,6 +181,10 @@ int rv_cfg_write16(struct rv_dev *d, unsigned int reg, uint16_t val);
 unsigned int rv_pm_cap(struct rv_dev *d);
 /* Read-modify-write PCI_COMMAND.MEMORY. */
 int rv_set_memory(struct rv_dev *d, bool on);
+/* VFIO_DEVICE_SET_IRQS: signal eventfd @efd for vector 0 of IRQ @index. */
+int rv_irq_eventfd(int device, unsigned int index, int efd);
+/* VFIO_DEVICE_SET_IRQS: disable every vector of IRQ @index. */
+int rv_irq_disable(int device, unsigned int index);
 /* Write @len bytes at @off of region @bar through a temporary mmap. */
 int rv_write_bar(int device, unsigned int bar, uint64_t off,
 		 const void *buf, size_t len);
