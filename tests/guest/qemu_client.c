@@ -1063,6 +1063,36 @@ TEST_F_TIMEOUT(qc, quit_leaves_no_export, 300)
 }
 
 /*
+ * The order a guest that is reset and then shut down gives: an importer
+ * mapped, system_reset revokes (decoding off, the device reset where it
+ * can be), the importer goes, then QEMU quits while the buffers are
+ * revoked. Afterwards nothing holds the device: it opens again, and no
+ * export is left.
+ */
+TEST_F_TIMEOUT(qc, quit_after_reset_frees_the_device, 300)
+{
+	struct dev_regions regs;
+	int yes, no, i;
+
+	P2P_OR_SKIP();
+	ASSERT_EQ(0, import_from_qemu(self));
+	ASSERT_EQ(0, qmp(&self->q, "{\"execute\":\"system_reset\"}", NULL, 0));
+	ASSERT_EQ(0, qmp_event(&self->q, "RESET", 60));
+	close(self->imp);
+	self->imp = -1;
+	close(self->buf);
+	self->buf = -1;
+	qemu_stop(&self->q);
+	ASSERT_EQ(-1, self->q.pid);
+	for (i = 0; i < self->ndev; i++) {
+		EXPECT_EQ(0, vfio_areas(self->bdfs[i], &regs)) TH_LOG("%s", self->bdfs[i]);
+		if (!exporter_is_upstream())
+			EXPECT_EQ(0, rv_debugfs_exports(self->bdfs[i], &yes, &no));
+	}
+	EXPECT_EQ(self->dmabufs_before, rv_dmabuf_count());
+}
+
+/*
  * The same QEMU on stock vfio-pci: on a kernel without the feature (6.1,
  * 6.12) it warns that P2P DMA will not work and hands out no dma-buf;
  * where stock vfio-pci has upstream's exporter (7.x) it gets them, one
