@@ -486,6 +486,19 @@ static void dump_qemus(void)
 		closedir(dir);
 }
 
+/* Reap QEMU if it exits within 30 s (q->pid becomes -1). */
+static void qemu_reap(struct qemu *q)
+{
+	int i;
+
+	for (i = 0; q->pid > 0 && i < 300; i++) {
+		if (waitpid(q->pid, NULL, WNOHANG) == q->pid)
+			q->pid = -1;
+		else
+			usleep(100000);
+	}
+}
+
 /*
  * QMP quit, or SIGKILL when QEMU does not go; reaps it. A QEMU that does
  * not even die is reported, where it waits, and left: blocking here
@@ -493,27 +506,15 @@ static void dump_qemus(void)
  */
 static void qemu_stop(struct qemu *q)
 {
-	int i;
-
 	if (q->pid > 0 && q->qmp >= 0 &&
 	    qmp(q, "{\"execute\":\"quit\"}", NULL, 0))
 		ksft_print_msg("QEMU did not answer quit\n");
-	for (i = 0; q->pid > 0 && i < 300; i++) {
-		if (waitpid(q->pid, NULL, WNOHANG) == q->pid)
-			q->pid = -1;
-		else
-			usleep(100000);
-	}
+	qemu_reap(q);
 	if (q->pid > 0) {
 		ksft_print_msg("QEMU did not quit: SIGKILL\n");
 		dump_task(q->pid);
 		kill(q->pid, SIGKILL);
-		for (i = 0; q->pid > 0 && i < 300; i++) {
-			if (waitpid(q->pid, NULL, WNOHANG) == q->pid)
-				q->pid = -1;
-			else
-				usleep(100000);
-		}
+		qemu_reap(q);
 		if (q->pid > 0) {
 			ksft_print_msg("QEMU does not die:\n");
 			dump_task(q->pid);
