@@ -53,6 +53,16 @@ stress-bench: deps
 stress: deps
 	KVER=$(KVER) PLAN=vm/stress.d/race DETECTORS=0 vm/check
 
+# Issue 22. coverage: the debug kernel's boots alone, then line, function
+# and branch coverage of driver/ (results/coverage/, html/index.html).
+# fuzz: the coverage-guided fuzzer for FUZZ_SECONDS (default 600) from the
+# saved corpus; FUZZ_SAVE=1 keeps what it found (results/fuzz/).
+coverage: deps
+	KVER=$(KVER) KERNELS=debug HOST_TESTS=0 LINT=0 DETECTORS=0 vm/check
+
+fuzz: deps
+	KVER=$(KVER) vm/fuzz
+
 clean:
 	-$(MAKE) -C driver KDIR=$(KDIR) clean
 	-$(MAKE) -C tests/importer KDIR=$(KDIR) clean
@@ -72,4 +82,5 @@ distclean: clean
 bench: deps
 	KVER=$(KVER) vm/bench
 
-.PHONY: all deps examples man demo check stress stress-bench bench clean distclean
+.PHONY: all deps examples man demo check coverage fuzz stress stress-bench bench \
+	clean distclean

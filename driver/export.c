@@ -149,8 +149,10 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	if (ret != 1)
 		return ret;
 
-	if (copy_from_user(&get, arg, sizeof(get)))
+	if (copy_from_user(&get, arg, sizeof(get))) {
+		vpd_refuse(vd, "arguments not readable\n");
 		return -EFAULT;
+	}
 
 	if (!get.nr_ranges || get.flags) {
 		vpd_refuse(vd, "flags %#x, nr_ranges %u\n", get.flags,

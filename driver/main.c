@@ -375,8 +375,10 @@ static int vpd_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vpd_debugfs_add(vd);
 
 	ret = vfio_pci_core_register_device(&vd->core);
-	if (ret)
+	if (ret) {
+		pci_err(pdev, "registration with vfio failed (%d)\n", ret);
 		goto out_put;
+	}
 	return 0;
 
 out_put:

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Allocation failures on every path ("basic" topology, debug kernel): for
- * each operation of the export, attach, map, revoke and restore paths,
+ * each operation of the probe, export, attach, map, revoke and restore paths
+ * (and of a debugfs read),
  * make exactly its N-th allocation fail (N = 1, 2, ... until a run of the
  * operation needs no more than N-1 allocations) and check that
  *  - the caller gets a clean answer: success, or ENOMEM;
@@ -410,6 +411,101 @@ TEST_F(inject, close_device_and_buffer)
 	}
 	ASSERT_LT(n, MAX_NTH);
 	ksft_print_msg("close: %u allocation points\n", n - 2);
+}
+
+/*
+ * Reading the device's debugfs export list while it has exports, with the
+ * N-th allocation of the read failing: the read fails with ENOMEM or
+ * shows every export, and the next read shows them all.
+ */
+TEST_F(inject, debugfs_read)
+{
+	unsigned int n, failed = 0;
+	bool fired = true;
+	char path[160], buf[4096];
+	int bufs[2], fd, yes, no;
+	ssize_t got;
+
+	bufs[0] = rv_export(self->d.v.device, BAR, 0, BUF_LEN);
+	bufs[1] = rv_export(self->d.v.device, BAR, BUF_LEN, BUF_LEN);
+	ASSERT_LE(0, bufs[0]);
+	ASSERT_LE(0, bufs[1]);
+	snprintf(path, sizeof(path), VPD_DEBUGFS "/%s/exports", self->d.bdf);
+	for (n = 1; fired && n < MAX_NTH; n++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, nth_arm(self->nth, n));
+		got = read(fd, buf, sizeof(buf) - 1);
+		fired = nth_disarm(self->nth);
+		close(fd);
+		EXPECT_CLEAN(got < 0 ? -errno : 0, n, "debugfs read");
+		if (got < 0)
+			failed++;
+		else
+			EXPECT_LT(0, got);
+	}
+	ASSERT_LT(n, MAX_NTH);
+	EXPECT_LT(0, failed);
+	EXPECT_EQ(2, rv_debugfs_exports(self->d.bdf, &yes, &no));
+	close(bufs[0]);
+	close(bufs[1]);
+	ksft_print_msg("debugfs read: %u allocation points, %u failed reads\n",
+		       n - 2, failed);
+}
+
+/*
+ * Probe: bind the device to our driver with the N-th allocation of the
+ * bind failing: vfio's device allocation, our init_dev's export context,
+ * our debugfs entries, then vfio's registration. The bind write fails with
+ * ENOMEM and leaves the device unbound, or succeeds with the driver bound;
+ * after the last round the device serves a buffer end to end.
+ *
+ * The rounds stop at the first failure inside vfio's registration (our
+ * "registration with vfio failed" line): later in registration, once
+ * vfio_create_group() has set up the group, 6.12's unwind there WARNs in
+ * vfio_group_release() (group->iommu_group still set). That is a bug of
+ * vfio's, not in our code; this test ran into it (docs/coverage.md).
+ */
+TEST_F(inject, probe)
+{
+	unsigned int n, failed = 0;
+	char path[128], drv[64];
+	bool in_register = false;
+	int ret, buf, mark;
+
+	rv_dev_close(&self->d);
+	ASSERT_EQ(0, bench_unbind(self->d.bdf));
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
+		 VPD_DRIVER);
+	for (n = 1; !in_register && n < MAX_NTH; n++) {
+		mark = kmsg_mark();
+		ASSERT_LE(0, mark);
+		ASSERT_EQ(0, nth_arm(self->nth, n));
+		ret = bench_sysfs_write(path, self->d.bdf);
+		ASSERT_TRUE(nth_disarm(self->nth))
+			TH_LOG("bind %u passed fewer allocations than that", n);
+		EXPECT_CLEAN(ret, n, "probe");
+		in_register = kmsg_find(mark, "registration with vfio failed",
+					NULL, 0) == 1;
+		close(mark);
+		ASSERT_EQ(0, bench_driver_of(self->d.bdf, drv, sizeof(drv)));
+		if (ret < 0) {
+			failed++;
+			EXPECT_STREQ("", drv) TH_LOG("bound after a failed probe");
+		} else {
+			EXPECT_STREQ(VPD_DRIVER, drv);
+			ASSERT_EQ(0, bench_unbind(self->d.bdf));
+		}
+	}
+	EXPECT_TRUE(in_register);
+	ksft_print_msg("probe: %u allocations tried, %u failed binds\n",
+		       n - 1, failed);
+	ASSERT_EQ(0, bench_sysfs_write(path, self->d.bdf));
+	ASSERT_EQ(0, rv_dev_reopen(&self->d));
+	buf = export_many(self->d.v.device, 64);
+	ASSERT_LE(0, buf);
+	check_usable(_metadata, self, buf);
+	close(buf);
 }
 
 TEST_HARNESS_MAIN

@@ -24,9 +24,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -36,6 +39,7 @@
 #include <linux/vfio.h>
 
 #include "fixture.h"
+#include "kcov.h"
 #include "kselftest_harness.h"
 
 #define BAR		VFIO_PCI_BAR2_REGION_INDEX
@@ -96,7 +100,29 @@ struct fz {
 	uint64_t op_ns[32];	/* time spent in each operation */
 	char history[HISTORY][96];
 	unsigned int hist_pos;
+	/*
+	 * The coverage-guided test runs a second thread (the racer) beside
+	 * the model's. dev_lock guards d.v.device and dev_open against it,
+	 * and keeps its exports out of a debugfs count: the racer holds it
+	 * for read around each of its operations; the model's thread takes
+	 * it for write (fz_quiet) to close or reopen the device and to count
+	 * exports, and changes neither without it while racing.
+	 */
+	bool racing;
+	pthread_rwlock_t dev_lock;
 };
+
+static void fz_quiet(struct fz *f)
+{
+	if (f->racing)
+		pthread_rwlock_wrlock(&f->dev_lock);
+}
+
+static void fz_unquiet(struct fz *f)
+{
+	if (f->racing)
+		pthread_rwlock_unlock(&f->dev_lock);
+}
 
 /* Read BAR bytes through the VFIO region (memory decoding must be on). */
 static int read_bar(struct fz *f, uint64_t off, void *buf, size_t len)
@@ -106,14 +132,19 @@ static int read_bar(struct fz *f, uint64_t off, void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : (n < 0 ? -errno : -EIO);
 }
 
-static uint64_t fz_rand(struct fz *f)
+/* splitmix64: one state word, good enough to pick operations. */
+static uint64_t splitmix(uint64_t *state)
 {
-	/* splitmix64: one state word, good enough to pick operations. */
-	uint64_t z = (f->rng += 0x9e3779b97f4a7c15ull);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
+}
+
+static uint64_t fz_rand(struct fz *f)
+{
+	return splitmix(&f->rng);
 }
 
 static uint32_t fz_below(struct fz *f, uint32_t n)
@@ -276,10 +307,11 @@ enum fz_op {
 	OP_MEM, OP_RESET, OP_REOPEN, OP_CHILD, OP_NR
 };
 
-static const char *const op_name[OP_NR] = {
+/* [OP_NR]: the guided mode's return to its start state (world_reset). */
+static const char *const op_name[OP_NR + 1] = {
 	"export", "export-bad", "dup", "close", "scm-rights", "attach",
 	"map", "unmap", "detach", "dma", "mmap", "touch", "munmap",
-	"memory-bit", "reset", "reopen", "child",
+	"memory-bit", "reset", "reopen", "child", "start-state",
 };
 
 /*
@@ -294,13 +326,13 @@ static const unsigned int op_weight[OP_NR] = {
 	[OP_REOPEN] = 10, [OP_CHILD] = 1,
 };
 
-static enum fz_op pick_op(struct fz *f)
+static enum fz_op pick_op(uint64_t *state)
 {
 	unsigned int total = 0, i, x;
 
 	for (i = 0; i < OP_NR; i++)
 		total += op_weight[i];
-	x = fz_below(f, total);
+	x = (unsigned int)(splitmix(state) % total);
 	for (i = 0; i < OP_NR; i++) {
 		if (x < op_weight[i])
 			return i;
@@ -380,6 +412,33 @@ static void child_body(struct fz *f, unsigned int iters)
 		return -1; \
 	} \
 } while (0)
+
+/* Close the device, or open it again: the model follows (fz_quiet held). */
+static int reopen(struct fz *f)
+{
+	enum fz_op op = OP_REOPEN;	/* for CHECK */
+	uint16_t cmd;
+	int o, ret;
+
+	if (f->dev_open) {
+		rv_dev_close(&f->d);
+		f->dev_open = false;
+		model_revoke_all(f);
+		for (o = 0; o < NOBJS; o++)
+			f->obj[o].dead |= f->obj[o].used;
+		fz_note(f, "device closed");
+	} else {
+		ret = rv_dev_reopen(&f->d);
+		CHECK(ret == 0, "reopen: %s", strerror(-ret));
+		f->dev_open = true;
+		/* vfio-pci enables memory decoding on open. */
+		ret = rv_cfg_read16(&f->d, PCI_COMMAND, &cmd);
+		CHECK(ret == 0, "command read: %s", strerror(-ret));
+		f->mem_on = cmd & PCI_COMMAND_MEMORY;
+		fz_note(f, "device reopened, memory %d", f->mem_on);
+	}
+	return 0;
+}
 
 static int do_op(struct fz *f, enum fz_op op)
 {
@@ -662,24 +721,10 @@ static int do_op(struct fz *f, enum fz_op op)
 		fz_note(f, "reset");
 		return 0;
 	case OP_REOPEN:
-		if (f->dev_open) {
-			rv_dev_close(&f->d);
-			f->dev_open = false;
-			model_revoke_all(f);
-			for (o = 0; o < NOBJS; o++)
-				f->obj[o].dead |= f->obj[o].used;
-			fz_note(f, "device closed");
-		} else {
-			ret = rv_dev_reopen(&f->d);
-			CHECK(ret == 0, "reopen: %s", strerror(-ret));
-			f->dev_open = true;
-			/* vfio-pci enables memory decoding on open. */
-			ret = rv_cfg_read16(&f->d, PCI_COMMAND, &cmd);
-			CHECK(ret == 0, "command read: %s", strerror(-ret));
-			f->mem_on = cmd & PCI_COMMAND_MEMORY;
-			fz_note(f, "device reopened, memory %d", f->mem_on);
-		}
-		return 0;
+		fz_quiet(f);
+		ret = reopen(f);
+		fz_unquiet(f);
+		return ret;
 	case OP_CHILD: {
 		pid_t pid;
 		int status, before;
@@ -703,7 +748,9 @@ static int do_op(struct fz *f, enum fz_op op)
 		else
 			CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
 			      "child status %#x", status);
+		fz_quiet(f);
 		ret = rv_debugfs_exports(f->d.bdf, &i, &s);
+		fz_unquiet(f);
 		CHECK(ret == before, "child's exports outlive it: %d, not %d",
 		      ret, before);
 		return 0;
@@ -733,6 +780,379 @@ static int check_importers(struct fz *f)
 	return 0;
 }
 
+/*
+ * Coverage-guided mode (issue 22). KCOV records the PCs of our module each
+ * thread runs; an operation sequence that reaches an edge no earlier one
+ * reached joins the corpus, and new sequences are mostly mutations of
+ * corpus entries.
+ *
+ * A sequence is a list of steps, each an operation and the seed its random
+ * choices come from (do_op draws from f->rng, which the step sets). Every
+ * sequence starts from the state world_reset() makes (device open, decoding
+ * on, no buffer, attachment or mapping), so an entry replays the same calls
+ * and a mutated step changes that step and what depends on it. Corpus
+ * lines are "op.seed op.seed ..." (decimal op, hex seed); the saved corpus
+ * (FUZZ_CORPUS, default /tests/fuzz-corpus.txt) is replayed first.
+ *
+ * The racer, a second thread, meanwhile exports and closes, sends feature
+ * ioctls with random arguments and with arguments that run into an
+ * unmapped page, maps buffers (valid and refused mappings),
+ * reads fdinfo, debugfs, config space and region info, racing the model's
+ * resets, PCI_COMMAND writes and closes.
+ * Its results are not checked against the model (any order is legal); the
+ * kernel's detectors (KASAN, lockdep, kmemleak) and the model's own checks
+ * are what it can trip.
+ */
+#define SEQ_MAX		16
+#define CORPUS_MAX	4096
+#define TRACE_WORDS	(1u << 16)
+
+struct fz_step {
+	uint8_t op;
+	uint32_t seed;
+};
+
+struct fz_seq {
+	unsigned int n;
+	struct fz_step s[SEQ_MAX];
+};
+
+struct fz_guide {
+	struct fz_seq *corpus;		/* CORPUS_MAX entries */
+	unsigned int ncorpus;
+	unsigned int loaded;		/* of which read from the saved corpus */
+	struct kcov_map map;		/* shared with the racer */
+	struct kcov kcov;		/* the model thread's trace */
+	uint64_t gen;			/* picks sequences and mutations */
+	unsigned long execs;
+	bool stop;			/* atomic: the racer ends */
+	unsigned long racer_ops;	/* written by the racer only */
+	struct fz *f;
+};
+
+static uint32_t gen_below(struct fz_guide *g, uint32_t n)
+{
+	return (uint32_t)(splitmix(&g->gen) % n);
+}
+
+static void random_step(struct fz_guide *g, struct fz_step *st)
+{
+	st->op = pick_op(&g->gen);
+	st->seed = (uint32_t)splitmix(&g->gen);
+}
+
+/* A fresh random sequence, or a corpus entry changed in one to three ways. */
+static void make_seq(struct fz_guide *g, struct fz_seq *q)
+{
+	unsigned int rounds, at, i;
+	const struct fz_seq *o;
+
+	if (!g->ncorpus || gen_below(g, 8) == 0) {
+		q->n = 1 + gen_below(g, SEQ_MAX);
+		for (i = 0; i < q->n; i++)
+			random_step(g, &q->s[i]);
+		return;
+	}
+	*q = g->corpus[gen_below(g, g->ncorpus)];
+	for (rounds = 1 + gen_below(g, 3); rounds; rounds--) {
+		at = gen_below(g, q->n);
+		switch (gen_below(g, 5)) {
+		case 0:		/* same operation, other choices */
+			q->s[at].seed = (uint32_t)splitmix(&g->gen);
+			break;
+		case 1:		/* another operation, same seed */
+			q->s[at].op = pick_op(&g->gen);
+			break;
+		case 2:		/* insert a step */
+			if (q->n == SEQ_MAX)
+				break;
+			memmove(&q->s[at + 1], &q->s[at],
+				(q->n - at) * sizeof(q->s[0]));
+			random_step(g, &q->s[at]);
+			q->n++;
+			break;
+		case 3:		/* drop a step */
+			if (q->n == 1)
+				break;
+			memmove(&q->s[at], &q->s[at + 1],
+				(q->n - at - 1) * sizeof(q->s[0]));
+			q->n--;
+			break;
+		default:	/* splice: another entry's steps from here on */
+			o = &g->corpus[gen_below(g, g->ncorpus)];
+			for (i = 0; at + 1 + i < SEQ_MAX && i < o->n; i++)
+				q->s[at + 1 + i] = o->s[i];
+			q->n = at + 1 + i;
+			break;
+		}
+	}
+}
+
+/*
+ * Back to the start state: every mapping, attachment and buffer fd gone,
+ * the device open with decoding on, and debugfs listing no export (what
+ * the model holds was all there was: anything else leaked).
+ */
+static int world_reset(struct fz *f)
+{
+	enum fz_op op = OP_NR;	/* for CHECK: not one operation's fault */
+	int i, n, yes, no, ret = 0;
+	uint16_t cmd;
+
+	for (i = 0; i < NMAPS; i++) {
+		if (f->map[i].p)
+			munmap(f->map[i].p, f->map[i].len);
+		f->map[i].p = NULL;
+	}
+	for (i = 0; i < NIMP; i++) {
+		if (f->imp[i].obj >= 0)
+			CHECK(edu_detach(f->imp[i].fd) == 0, "reset: detach");
+		f->imp[i].obj = -1;
+		f->imp[i].mapped = false;
+	}
+	for (i = 0; i < NSLOTS; i++) {
+		if (f->slot_fd[i] >= 0)
+			close(f->slot_fd[i]);
+		f->slot_fd[i] = -1;
+	}
+	memset(f->obj, 0, sizeof(f->obj));
+	fz_quiet(f);
+	if (!f->dev_open) {
+		ret = rv_dev_reopen(&f->d);
+		f->dev_open = !ret;
+	}
+	if (!ret && rv_cfg_read16(&f->d, PCI_COMMAND, &cmd) == 0)
+		f->mem_on = cmd & PCI_COMMAND_MEMORY;
+	if (!ret && !f->mem_on) {
+		ret = rv_set_memory(&f->d, true);
+		f->mem_on = !ret;
+	}
+	n = ret ? 0 : rv_debugfs_exports(f->d.bdf, &yes, &no);
+	fz_unquiet(f);
+	CHECK(ret == 0, "reset: device: %s", strerror(-ret));
+	CHECK(n == 0, "reset: debugfs lists %d exports after every fd closed",
+	      n);
+	return 0;
+}
+
+/* Run @q from the start state; *fresh: edges no earlier sequence reached. */
+static int run_seq(struct fz *f, struct fz_guide *g, const struct fz_seq *q,
+		   unsigned long *fresh)
+{
+	unsigned int i;
+	enum fz_op op;
+
+	*fresh = 0;
+	kcov_reset(&g->kcov);
+	for (i = 0; i < q->n; i++, f->ops++) {
+		op = q->s[i].op < OP_NR ? q->s[i].op : OP_EXPORT;
+		f->rng = q->s[i].seed;
+		f->op_count[op]++;
+		if (do_op(f, op) || check_importers(f))
+			return -1;
+		*fresh += kcov_fold(&g->kcov, &g->map);
+	}
+	i = world_reset(f);
+	*fresh += kcov_fold(&g->kcov, &g->map);
+	return i ? -1 : 0;
+}
+
+static void corpus_load(struct fz_guide *g, const char *path)
+{
+	unsigned int op, seed;
+	struct fz_seq *q;
+	char line[1024], *p;
+	int used;
+	FILE *in;
+
+	in = fopen(path, "re");
+	if (!in)
+		return;
+	while (g->ncorpus < CORPUS_MAX && fgets(line, sizeof(line), in)) {
+		q = &g->corpus[g->ncorpus];
+		q->n = 0;
+		for (p = line; q->n < SEQ_MAX &&
+		     sscanf(p, " %u.%x%n", &op, &seed, &used) == 2; p += used) {
+			q->s[q->n].op = op < OP_NR ? op : OP_EXPORT;
+			q->s[q->n++].seed = seed;
+		}
+		if (q->n)
+			g->ncorpus++;
+	}
+	fclose(in);
+	g->loaded = g->ncorpus;
+}
+
+static void corpus_print(const struct fz_seq *q)
+{
+	char line[SEQ_MAX * 16 + 1];
+	unsigned int i, len = 0;
+
+	for (i = 0; i < q->n; i++)
+		len += snprintf(line + len, sizeof(line) - len, "%s%u.%x",
+				i ? " " : "", q->s[i].op, q->s[i].seed);
+	ksft_print_msg("fuzz-corpus: %s\n", line);
+}
+
+/* Read a whole file and drop it: what debugfs and fdinfo print. */
+static void racer_read(const char *path)
+{
+	char *buf = rv_slurp(path);
+
+	free(buf);
+}
+
+/*
+ * A mapping of an export with random protection, sharing, length and
+ * offset: the valid ones are mapped and unmapped untouched (only the model
+ * thread touches, under its SIGBUS handler), the others refused.
+ */
+static void racer_mmap(int fd, uint64_t size, uint64_t *rng)
+{
+	int prot = splitmix(rng) & 1 ? PROT_READ : PROT_READ | PROT_WRITE;
+	int flags = splitmix(rng) % 4 ? MAP_SHARED : MAP_PRIVATE;
+	uint64_t len = (1 + splitmix(rng) % (size / PAGE_SIZE + 1)) * PAGE_SIZE;
+	off_t off = splitmix(rng) % 3 ? 0 : PAGE_SIZE;
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+
+	if (p != MAP_FAILED)
+		munmap(p, len);
+}
+
+/*
+ * An export request that runs into an unmapped page (@guard is the last
+ * readable page before one): the header stays readable, the cut falls in
+ * the feature's arguments or in its ranges, so the copy from the user
+ * fails there (EFAULT), or the request is refused before reading that far.
+ */
+static void racer_efault(struct fz *f, uint8_t *guard, uint32_t nr,
+			 const struct fz_range *r, uint64_t *rng)
+{
+	uint8_t mem[sizeof(struct vfio_device_feature) +
+		    sizeof(struct vfio_device_feature_dma_buf) +
+		    MAX_RANGES * sizeof(struct vfio_region_dma_range)];
+	struct vfio_device_feature *hdr = (void *)mem;
+	struct vfio_device_feature_dma_buf *get = (void *)hdr->data;
+	size_t len = sizeof(*hdr) + sizeof(*get) +
+		     nr * sizeof(get->dma_ranges[0]);
+	size_t cut = 1 + splitmix(rng) % (len - sizeof(*hdr));
+	uint8_t *at = guard + PAGE_SIZE - (len - cut);
+	uint32_t i;
+	int fd;
+
+	memset(mem, 0, sizeof(mem));
+	hdr->argsz = len;
+	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	get->region_index = BAR;
+	get->open_flags = O_RDWR | O_CLOEXEC;
+	get->nr_ranges = nr;
+	for (i = 0; i < nr; i++) {
+		get->dma_ranges[i].offset = r[i].off;
+		get->dma_ranges[i].length = r[i].len;
+	}
+	memcpy(at, mem, len - cut);
+	fd = ioctl(f->d.v.device, VFIO_DEVICE_FEATURE, at);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The racer's operations: see the comment above struct fz_step. */
+static void racer_op(struct fz *f, uint8_t *guard, uint64_t *rng)
+{
+	uint8_t mem[sizeof(struct vfio_device_feature) + 64];
+	struct vfio_device_feature *hdr = (void *)mem;
+	struct vfio_region_info ri = { .argsz = sizeof(ri) };
+	struct fz_range r[MAX_RANGES];
+	uint32_t nr = 1 + splitmix(rng) % MAX_RANGES, i;
+	uint64_t size = 0;
+	char path[128];
+	uint16_t cmd;
+	int fd;
+
+	for (i = 0; i < nr; i++) {
+		r[i].off = splitmix(rng) % (SPAN / PAGE_SIZE - 4) * PAGE_SIZE;
+		r[i].len = (1 + splitmix(rng) % 4) * PAGE_SIZE;
+		size += r[i].len;
+	}
+	switch (splitmix(rng) % 8) {
+	case 0:		/* export, read its views, maybe map, close */
+		fd = export_req(f->d.v.device, BAR,
+				(splitmix(rng) & 1 ? O_RDONLY : O_RDWR) |
+				O_CLOEXEC, 0, r, nr, nr, 0);
+		if (fd < 0)
+			break;
+		if (splitmix(rng) & 1)
+			racer_mmap(fd, size, rng);
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		racer_read(path);
+		close(fd);
+		break;
+	case 1:		/* export with random flags, region and size */
+		fd = export_req(f->d.v.device, splitmix(rng) % 8,
+				(uint32_t)splitmix(rng) | O_CLOEXEC,
+				splitmix(rng) & 1 ? (uint32_t)splitmix(rng) : 0,
+				r, nr, (uint32_t)splitmix(rng) % (MAX_RANGES + 2),
+				(long)(splitmix(rng) % 64) - 32);
+		if (fd >= 0)
+			close(fd);
+		break;
+	case 2:		/* the feature with random flags and argsz */
+		memset(mem, 0, sizeof(mem));
+		hdr->argsz = splitmix(rng) % sizeof(mem);
+		hdr->flags = VFIO_DEVICE_FEATURE_DMA_BUF |
+			     ((uint32_t)splitmix(rng) & ~VFIO_DEVICE_FEATURE_MASK);
+		fd = ioctl(f->d.v.device, VFIO_DEVICE_FEATURE, mem);
+		if (fd > 2)
+			close(fd);
+		break;
+	case 3:		/* what debugfs says of the device */
+		snprintf(path, sizeof(path), VPD_DEBUGFS "/%s/%s", f->d.bdf,
+			 splitmix(rng) & 1 ? "exports" : "p2p_cache");
+		racer_read(path);
+		break;
+	case 4:
+		rv_cfg_read16(&f->d, PCI_COMMAND, &cmd);
+		break;
+	case 5:
+		racer_efault(f, guard, nr, r, rng);
+		break;
+	default:
+		ri.index = splitmix(rng) % VFIO_PCI_NUM_REGIONS;
+		ioctl(f->d.v.device, VFIO_DEVICE_GET_REGION_INFO, &ri);
+		break;
+	}
+}
+
+static void *racer_main(void *arg)
+{
+	struct fz_guide *g = arg;
+	struct fz *f = g->f;
+	uint64_t rng = g->gen ^ 0x7261636572ull;	/* "racer" */
+	struct kcov k;
+	bool traced = kcov_open(&k, TRACE_WORDS) == 0;
+	uint8_t *guard;
+
+	/* Two pages, the second never readable: see racer_efault(). */
+	guard = mmap(NULL, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (guard == MAP_FAILED ||
+	    mprotect(guard + PAGE_SIZE, PAGE_SIZE, PROT_NONE))
+		return NULL;
+	while (!__atomic_load_n(&g->stop, __ATOMIC_RELAXED)) {
+		pthread_rwlock_rdlock(&f->dev_lock);
+		if (f->dev_open)
+			racer_op(f, guard, &rng);
+		pthread_rwlock_unlock(&f->dev_lock);
+		if (traced)
+			kcov_fold(&k, &g->map);
+		g->racer_ops++;
+	}
+	if (traced)
+		kcov_close(&k);
+	munmap(guard, 2 * PAGE_SIZE);
+	return NULL;
+}
+
 FIXTURE(fuzz) {
 	struct fz f;
 };
@@ -742,6 +1162,7 @@ FIXTURE_SETUP(fuzz)
 	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = BAR };
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 	struct fz *f = &self->f;
+	pthread_rwlockattr_t attr;
 	int i;
 
 	memset(f, 0, sizeof(*f));
@@ -768,6 +1189,15 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
 				f->sock));
 	ASSERT_EQ(SIG_ERR != signal(SIGBUS, on_sigbus), 1);
+	/*
+	 * Writers first: the racer takes the lock for read again right after
+	 * dropping it, and would otherwise keep the model's thread out.
+	 */
+	ASSERT_EQ(0, pthread_rwlockattr_init(&attr));
+	ASSERT_EQ(0, pthread_rwlockattr_setkind_np(&attr,
+			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP));
+	ASSERT_EQ(0, pthread_rwlock_init(&f->dev_lock, &attr));
+	pthread_rwlockattr_destroy(&attr);
 }
 
 FIXTURE_TEARDOWN(fuzz)
@@ -807,7 +1237,7 @@ TEST_F_TIMEOUT(fuzz, random_sequences, 1800)
 		uint64_t t = rv_now_ns();
 		int bad;
 
-		op = pick_op(f);
+		op = pick_op(&f->rng);
 		f->op_count[op]++;
 		bad = do_op(f, op) || check_importers(f);
 		f->op_ns[op] += rv_now_ns() - t;
@@ -833,6 +1263,100 @@ TEST_F_TIMEOUT(fuzz, random_sequences, 1800)
 		       (unsigned long long)((rv_now_ns() - t0) / 1000000),
 		       f->refused, f->sigbus, f->children, f->killed,
 		       (unsigned long long)seed);
+}
+
+/*
+ * Coverage-guided (debug kernel: KCOV). FUZZ_SECONDS is the budget (the
+ * plan sets 60; vm/fuzz runs longer), FUZZ_SEED picks the sequences (the
+ * racer's timing aside, the same seed and corpus replay the same calls).
+ * Prints "fuzz-edges: ms edges pcs sequences corpus" once a second, the
+ * new corpus entries ("fuzz-corpus: ...") and the edges per second.
+ */
+TEST_F_TIMEOUT(fuzz, coverage_guided, 7200)
+{
+	struct fz *f = &self->f;
+	unsigned long fresh, last_edges = 0;
+	uint64_t seed, budget, t0, now, next;
+	const char *path;
+	struct fz_guide *g;
+	pthread_t racer;
+	struct fz_seq q;
+	unsigned int i;
+	int ret;
+
+	budget = env_u64("FUZZ_SECONDS", 0) * 1000000000ull;
+	if (!budget)
+		SKIP(return, "FUZZ_SECONDS not set (plan 38-fuzz sets it on the debug kernel)");
+	g = calloc(1, sizeof(*g));
+	ASSERT_NE(NULL, g);
+	g->corpus = calloc(CORPUS_MAX, sizeof(*g->corpus));
+	ASSERT_NE(NULL, g->corpus);
+	ret = kcov_open(&g->kcov, TRACE_WORDS);
+	if (ret == -ENOENT)
+		SKIP(return, "kernel without KCOV (no /sys/kernel/debug/kcov)");
+	ASSERT_EQ(0, ret) TH_LOG("kcov: %s", strerror(-ret));
+	ASSERT_EQ(0, kcov_map_init(&g->map));
+	g->f = f;
+	seed = env_u64("FUZZ_SEED", rv_now_ns() ^ (uint64_t)getpid() << 32);
+	g->gen = seed;
+	path = getenv("FUZZ_CORPUS") ?: "/tests/fuzz-corpus.txt";
+	corpus_load(g, path);
+	ksft_print_msg("fuzz: guided, seed %llu, %llu s, %u sequences from %s (replay with FUZZ_SEED=%llu)\n",
+		       (unsigned long long)seed,
+		       (unsigned long long)(budget / 1000000000ull), g->loaded,
+		       path, (unsigned long long)seed);
+
+	f->racing = true;
+	ASSERT_EQ(0, pthread_create(&racer, NULL, racer_main, g));
+	t0 = rv_now_ns();
+	next = t0;
+	for (now = t0; now - t0 < budget; now = rv_now_ns()) {
+		if (g->execs < g->loaded)
+			q = g->corpus[g->execs];	/* replay the saved ones */
+		else
+			make_seq(g, &q);
+		ret = run_seq(f, g, &q, &fresh);
+		g->execs++;
+		if (ret) {
+			fz_dump_history(f);
+			corpus_print(&q);
+			break;
+		}
+		if (fresh && g->execs > g->loaded && g->ncorpus < CORPUS_MAX) {
+			g->corpus[g->ncorpus++] = q;
+			corpus_print(&q);
+		}
+		if (now >= next) {
+			ksft_print_msg("fuzz-edges: %llu %lu %lu %lu %u\n",
+				       (unsigned long long)((now - t0) / 1000000),
+				       g->map.edges, g->map.pcs, g->execs,
+				       g->ncorpus);
+			last_edges = g->map.edges;
+			next += 1000000000ull;
+		}
+	}
+	__atomic_store_n(&g->stop, true, __ATOMIC_RELAXED);
+	pthread_join(racer, NULL);
+	f->racing = false;
+	now = rv_now_ns();
+	ksft_print_msg("fuzz-edges: %llu %lu %lu %lu %u\n",
+		       (unsigned long long)((now - t0) / 1000000),
+		       g->map.edges, g->map.pcs, g->execs, g->ncorpus);
+	for (i = 0; i < OP_NR; i++)
+		ksft_print_msg("fuzz: %-11s %7lu\n", op_name[i], f->op_count[i]);
+	ksft_print_msg("fuzz: guided: %lu edges, %lu PCs, %.1f edges/s, %lu new in the last second; %lu sequences (%lu operations), %lu racer operations, corpus %u (%u saved + %u new), seed %llu\n",
+		       g->map.edges, g->map.pcs,
+		       g->map.edges * 1e9 / (double)(now - t0),
+		       g->map.edges - last_edges, g->execs, f->ops,
+		       g->racer_ops, g->ncorpus, g->loaded,
+		       g->ncorpus - g->loaded, (unsigned long long)seed);
+	kcov_close(&g->kcov);
+	kcov_map_free(&g->map);
+	ASSERT_EQ(0, ret) TH_LOG("seed %llu failed in sequence %lu (printed above)",
+				 (unsigned long long)seed, g->execs);
+	ASSERT_LT(0, g->map.edges) TH_LOG("KCOV saw none of our module's code");
+	free(g->corpus);
+	free(g);
 }
 
 TEST_HARNESS_MAIN

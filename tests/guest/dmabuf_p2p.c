@@ -582,12 +582,20 @@ TEST_F(p2p, two_attachments)
 /* Ours only: a bad allow list is refused as a whole, the old one stays. */
 TEST_F(p2p, host_bridge_param_rejects_garbage)
 {
-	char val[128];
+	char val[128], longer[200];
 
 	OURS_ONLY("the p2p_host_bridges parameter");
 	EXPECT_EQ(-EINVAL, dmabuf_set_hb_param("8086"));
 	EXPECT_EQ(-EINVAL, dmabuf_set_hb_param("8086:29c0x"));
 	EXPECT_EQ(-EINVAL, dmabuf_set_hb_param("8086:29c0,10000:1"));
+	/* More than the 16 ids it holds, or longer than any list: E2BIG. */
+	EXPECT_EQ(-E2BIG, dmabuf_set_hb_param("1:1,1:2,1:3,1:4,1:5,1:6,1:7,1:8,"
+					      "1:9,1:a,1:b,1:c,1:d,1:e,1:f,"
+					      "1:10,1:11"));
+	memset(longer, ' ', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	memcpy(longer + sizeof(longer) - 10, "8086:29c0", 9);
+	EXPECT_EQ(-E2BIG, dmabuf_set_hb_param(longer));
 	ASSERT_EQ(0, bench_sysfs_read(VPD_PARAM_HB, val, sizeof(val)));
 	EXPECT_STREQ("8086:29c0", val);
 	EXPECT_EQ(0, dmabuf_set_hb_param(" 1022:1480 , 8086:29c0 "));

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -530,6 +531,66 @@ TEST_F(exp, unreadable_ranges_efault)
 	snprintf(want, sizeof(want), "%s: dma-buf export refused: 1 ranges not readable",
 		 self->bdf);
 	EXPECT_OURS_LOGGED(self->kmsg, want);
+}
+
+/*
+ * Contract: the feature's own arguments cannot be read -> EFAULT. The
+ * header is readable; the arguments after it run into an inaccessible
+ * page.
+ */
+TEST_F(exp, unreadable_arguments_efault)
+{
+	struct vfio_device_feature *feat;
+	char *p, want[160];
+	int ret;
+
+	p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + PAGE, PAGE, PROT_NONE));
+	feat = (struct vfio_device_feature *)(p + PAGE - sizeof(*feat) - 4);
+	feat->argsz = sizeof(*feat) +
+		      sizeof(struct vfio_device_feature_dma_buf) +
+		      sizeof(struct vfio_region_dma_range);
+	feat->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+	ret = ioctl(self->v.device, VFIO_DEVICE_FEATURE, feat);
+	if (ret >= 0)
+		close(ret);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EFAULT, errno);
+	munmap(p, 2 * PAGE);
+	snprintf(want, sizeof(want), "%s: dma-buf export refused: arguments not readable",
+		 self->bdf);
+	EXPECT_OURS_LOGGED(self->kmsg, want);
+}
+
+/*
+ * Contract: no fd left for the buffer (RLIMIT_NOFILE reached) -> EMFILE,
+ * and the buffer made for it is gone again: the system holds as many
+ * dma-bufs as before.
+ */
+TEST_F(exp, no_fd_left_emfile)
+{
+	struct vfio_region_dma_range r = { 0, PAGE };
+	struct rlimit old, lim;
+	int before, lowest, fd;
+
+	before = rv_dmabuf_count();
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	/* The lowest free fd becomes the limit: no fd can be allocated. */
+	lowest = dup(0);
+	ASSERT_LE(0, lowest);
+	close(lowest);
+	lim = old;
+	lim.rlim_cur = lowest;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &lim));
+	fd = dmabuf_export(self->v.device, IVSHMEM_BAR, 0, &r, 1);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(-EMFILE, fd);
+	EXPECT_EQ(before, rv_dmabuf_count());
 }
 
 /*

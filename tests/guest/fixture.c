@@ -163,7 +163,7 @@ int dmabuf_open_importer(char *edu_bdf, size_t len)
 
 int dmabuf_set_hb_param(const char *val)
 {
-	char buf[128];
+	char buf[512];
 
 	/* A zero-byte write never reaches the setter: send a newline. */
 	snprintf(buf, sizeof(buf), "%s\n", val);
@@ -592,7 +592,7 @@ int rv_imp_wait(int imp, void *buf, uint32_t len, struct edu_imp_wait *out)
 	return ioctl(imp, EDU_IMP_IOC_WAIT, out) ? -errno : 0;
 }
 
-static char *rv_slurp(const char *path)
+char *rv_slurp(const char *path)
 {
 	size_t cap = 65536, len = 0;
 	char *buf = malloc(cap + 1);

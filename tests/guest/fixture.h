@@ -215,6 +215,8 @@ int rv_imp_wait(int imp, void *buf, uint32_t len, struct edu_imp_wait *out);
  * "revoked no" (@no). Returns the number of exports listed.
  */
 int rv_debugfs_exports(const char *bdf, int *yes, int *no);
+/* A whole file (debugfs, procfs: size 0 in stat) as a string to free(). */
+char *rv_slurp(const char *path);
 /* Number of dma-bufs in /sys/kernel/debug/dma_buf/bufinfo. */
 int rv_dmabuf_count(void);
 /*
