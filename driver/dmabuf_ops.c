@@ -241,7 +241,6 @@ static vm_fault_t vpd_dmabuf_vm_fault(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct vpd_export *exp = vma->vm_private_data;
 	struct dma_resv *resv = exp->dmabuf->resv;
-	const struct vpd_range *r;
 	vm_fault_t ret;
 	u64 off;
 	u32 i;
@@ -251,14 +250,14 @@ static vm_fault_t vpd_dmabuf_vm_fault(struct vm_fault *vmf)
 	i = vpd_ranges_find(exp->ranges, exp->nr_ranges, off);
 	if (i >= exp->nr_ranges)
 		return VM_FAULT_SIGBUS;
-	r = &exp->ranges[i];
+	off -= vpd_range_start(exp->ranges, i);
 
 	dma_resv_lock(resv, NULL);
 	if (exp->revoked)
 		ret = VM_FAULT_SIGBUS;
 	else
 		ret = vpd_insert_mixed(vma, vmf->address,
-				       PHYS_PFN(r->phys + (off - r->buf_off)));
+				       PHYS_PFN(exp->ranges[i].phys + off));
 	dma_resv_unlock(resv);
 	return ret;
 }

@@ -110,9 +110,9 @@ static inline bool vpd_core_pins_on_map(void)
  * memdup_array_user(); beyond it we answer -ENOMEM too.  Below it we never
  * refuse what upstream accepts: our copies are kvmalloc()ed, so they need
  * no high-order pages (upstream's kmalloc() may fail earlier when memory
- * is fragmented).  At the bound an export holds 8 MiB of vpd_range, 4 MiB
- * more while the user's array is copied, all charged to the caller's
- * memory cgroup.
+ * is fragmented).  At the bound an export holds 4 MiB of vpd_range (the
+ * user's array, copied once and converted in place), charged to the
+ * caller's memory cgroup.
  */
 #define VPD_MAX_RANGES \
 	((u32)(KMALLOC_MAX_SIZE / sizeof(struct vfio_region_dma_range)))
@@ -198,13 +198,35 @@ struct vpd_p2p_verdict {
 	unsigned int gen;	/* allow-list generation type/reason are for */
 };
 
-/* A physical MMIO range of an export, in user order.  Immutable. */
+/*
+ * A physical MMIO range of an export, in user order.  Immutable.
+ *
+ * 16 bytes, as upstream's struct phys_vec (address and length): an export
+ * may hold VPD_MAX_RANGES of them.  Instead of the length, each range
+ * keeps where it ends in the buffer (the running sum of the lengths up to
+ * and including it), so that a CPU fault finds the range holding a
+ * buffer offset by binary search (vpd_ranges_find()) without a second
+ * array; the length and the start are the difference to the range before
+ * (vpd_range_len(), vpd_range_start()).  The offset in the BAR is phys
+ * minus the BAR's start.  The ends sum modulo 2^64: below VPD_MAX_TOTAL
+ * for an export, wrapping only in KUnit's tables of impossible lengths.
+ * Same size as struct vfio_region_dma_range, so the user's copy is
+ * converted in place (export.c).
+ */
 struct vpd_range {
-	u64 offset;		/* offset in the BAR, as given by the user */
 	phys_addr_t phys;	/* CPU physical address */
-	u64 len;
-	u64 buf_off;		/* where the range starts in the buffer */
+	u64 end;		/* buffer offset just past the range */
 };
+
+static inline u64 vpd_range_start(const struct vpd_range *r, u32 i)
+{
+	return i ? r[i - 1].end : 0;
+}
+
+static inline u64 vpd_range_len(const struct vpd_range *r, u32 i)
+{
+	return r[i].end - vpd_range_start(r, i);
+}
 
 /*
  * Per-device export context.  Separately allocated and reference counted
@@ -325,6 +347,14 @@ struct vpd_export {
 	 * read locklessly by a revoke waiting on ctx->unmap_wq.
 	 */
 	atomic_t nr_maps;
+
+	/*
+	 * Entries of every sg table of this export (vpd_sg_count() of the
+	 * immutable ranges), counted at the first map that needs it, so
+	 * that each later map walks the ranges once, not twice.  0: not
+	 * counted yet.  Guarded by dmabuf->resv.
+	 */
+	unsigned int sg_nents;
 };
 
 /* Per-attachment exporter state (attach->priv). */
@@ -412,12 +442,13 @@ void vpd_sgt_unmap(struct sg_table *sgt, struct device *dev,
 struct vpd_backend {
 	const char *name;
 	/*
-	 * Check ranges of @bar beyond the generic BAR checks.  Called with
+	 * Check ranges of @bar beyond the generic BAR checks (after
+	 * export.c converted them: phys and end).  Called with
 	 * ctx->lock held; @decoding tells whether device registers may be
 	 * read now.  Returns 0 or a negative errno.
 	 */
 	int (*validate)(struct vpd_device *vd, u32 bar, bool decoding,
-			const struct vfio_region_dma_range *ranges, u32 nr);
+			const struct vpd_range *ranges, u32 nr);
 };
 
 const struct vpd_backend *vpd_backend_select(struct pci_dev *pdev);
