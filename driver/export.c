@@ -9,7 +9,7 @@
  *   nr_ranges == 0 or flags != 0                               -EINVAL
  *   region_index not a BAR (>= ROM)                            -ENODEV
  *   BAR empty, or its region not reserved by vfio-pci          -ENODEV
- *   (someone else holds it: vpd_bars_reserve(), p2p.c)
+ *   (someone else holds it: vpd_bar_reserve(), p2p.c)
  *   nr_ranges > VPD_MAX_RANGES (upstream: kmalloc fails)        -ENOMEM
  *   ranges unreadable                                          -EFAULT
  *   then vpd_ranges_check() (logic.c):
@@ -149,6 +149,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	struct vpd_ctx *ctx = vd->ctx;
 	struct vpd_export *exp;
 	struct dma_buf *dmabuf;
+	bool reserved;
 	size_t size;
 	u32 bar;
 	int ret, fd;
@@ -176,7 +177,10 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 		vpd_refuse(vd, "BAR%u is empty\n", bar);
 		return -ENODEV;
 	}
-	if (!vd->bars[bar].reserved) {
+	mutex_lock(&ctx->lock);
+	reserved = vpd_bar_reserve(vd, bar);
+	mutex_unlock(&ctx->lock);
+	if (!reserved) {
 		vpd_refuse(vd, "BAR%u region not reserved by vfio-pci\n", bar);
 		return -ENODEV;
 	}

@@ -389,21 +389,15 @@ static bool vpd_hw_lowpower(struct vpd_device *vd)
 #endif
 }
 
-/*
- * Observe decoding and the low-power state and decide, in one critical
- * section of ctx->lock inside memory_lock (read), optionally releasing a
- * hold taken by vpd_hold().  Process context, never with memory_lock held:
- * ioctl and write hooks after vfio-pci returned, and open_device.
- */
-void vpd_sync(struct vpd_device *vd, bool release_hold)
+/* Set DECODE and LOWPOWER from the hardware (vpd_sync(), vpd_opened()). */
+static void vpd_ctx_observe(struct vpd_device *vd)
 {
 	struct vpd_ctx *ctx = vd->ctx;
 	unsigned int set = 0, clear = 0;
-	bool was;
 
-	down_read(&vd->core.memory_lock);
-	mutex_lock(&ctx->lock);
-	was = vpd_ctx_blocked(ctx);
+	lockdep_assert_held(&vd->core.memory_lock);
+	lockdep_assert_held(&ctx->lock);
+
 	if (vpd_hw_decoding(vd))
 		clear |= VPD_BLOCK_DECODE;
 	else
@@ -413,8 +407,51 @@ void vpd_sync(struct vpd_device *vd, bool release_hold)
 	else
 		clear |= VPD_BLOCK_LOWPOWER;
 	vpd_ctx_set_clear(ctx, set, clear);
+}
+
+/*
+ * Observe decoding and the low-power state and decide, in one critical
+ * section of ctx->lock inside memory_lock (read), optionally releasing a
+ * hold taken by vpd_hold().  Process context, never with memory_lock held:
+ * ioctl and write hooks after vfio-pci returned.
+ */
+void vpd_sync(struct vpd_device *vd, bool release_hold)
+{
+	struct vpd_ctx *ctx = vd->ctx;
+	bool was;
+
+	down_read(&vd->core.memory_lock);
+	mutex_lock(&ctx->lock);
+	was = vpd_ctx_blocked(ctx);
+	vpd_ctx_observe(vd);
 	if (release_hold && !WARN_ON_ONCE(!ctx->holds))
 		ctx->holds--;
+	vpd_ctx_commit(ctx, was);
+	mutex_unlock(&ctx->lock);
+	up_read(&vd->core.memory_lock);
+}
+
+/*
+ * open_device, once vfio-pci enabled the device: what vpd_error_recovered()
+ * (open is a known-good point), vpd_sync() and vpd_unblock(CLOSED) would
+ * do in turn, in one critical section instead of three, since every open
+ * of the device pays it.  No export is linked (close unlinked them all and
+ * none is made while closed), so no edge in between could notify anyone.
+ */
+void vpd_opened(struct vpd_device *vd)
+{
+	struct vpd_ctx *ctx = vd->ctx;
+	bool was;
+
+	down_read(&vd->core.memory_lock);
+	mutex_lock(&ctx->lock);
+	was = vpd_ctx_blocked(ctx);
+	if ((ctx->blocked & VPD_BLOCK_ERROR) &&
+	    READ_ONCE(vd->core.pdev->error_state) !=
+	    pci_channel_io_perm_failure)
+		vpd_ctx_set_clear(ctx, VPD_BLOCK_DECODE, VPD_BLOCK_ERROR);
+	vpd_ctx_observe(vd);
+	vpd_ctx_set_clear(ctx, 0, VPD_BLOCK_CLOSED);
 	vpd_ctx_commit(ctx, was);
 	mutex_unlock(&ctx->lock);
 	up_read(&vd->core.memory_lock);
@@ -446,23 +483,6 @@ void vpd_error_recovered(struct vpd_device *vd)
 		vpd_ctx_set_clear(ctx, VPD_BLOCK_DECODE, VPD_BLOCK_ERROR);
 	vpd_ctx_commit(ctx, was);
 	mutex_unlock(&ctx->lock);
-}
-
-/*
- * Some changes back to a decoding state happen without us: vfio-pci
- * leaves low power on its own when a wakeup eventfd fires, and a PCI core
- * reset (sysfs, AER recovery) may bring a device from D3 back to D0.  The
- * observed reasons are therefore re-derived at every ioctl and config
- * write while one of them is set.  The unlocked read is only a hint: both
- * reasons are set only by vpd_sync() itself, under the locks.
- */
-void vpd_resync_if_stale(struct vpd_device *vd)
-{
-	/* Racy on purpose: a stale hint only costs or skips one sync. */
-	unsigned int blocked = data_race(READ_ONCE(vd->ctx->blocked));
-
-	if (blocked & (VPD_BLOCK_DECODE | VPD_BLOCK_LOWPOWER))
-		vpd_sync(vd, false);
 }
 
 /*

@@ -287,12 +287,6 @@ struct vpd_bar {
 	u64 len;			/* resource length, 0: no BAR */
 	u64 bus_off;			/* bus address - CPU physical address */
 	bool mem;			/* memory (not I/O port) BAR */
-	/*
-	 * Set at open (vpd_bars_reserve()), before the device fd reaches
-	 * the user; read by the export ioctl, which cannot run concurrently
-	 * with open or close.
-	 */
-	bool reserved;			/* vfio-pci holds the region */
 };
 
 struct vpd_backend;
@@ -419,7 +413,12 @@ int vpd_p2p_cache_show(struct seq_file *s, void *unused);	/* debugfs */
 int vpd_p2p_init(void);
 void vpd_p2p_exit(void);
 void vpd_bars_init(struct vpd_device *vd);
-void vpd_bars_reserve(struct vpd_device *vd);
+/*
+ * How often an export asks for a BAR's region that vfio-pci's own first
+ * use holds but has not mapped yet, 50-100 us apart (vpd_bar_reserve()).
+ */
+#define VPD_BAR_RESERVE_TRIES	100
+bool vpd_bar_reserve(struct vpd_device *vd, u32 i);
 bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */
 
 /* sg.c */
@@ -469,7 +468,26 @@ void vpd_unblock(struct vpd_device *vd, unsigned int reasons);
 void vpd_update(struct vpd_device *vd, unsigned int set, unsigned int clear);
 void vpd_hold(struct vpd_device *vd);
 void vpd_sync(struct vpd_device *vd, bool release_hold);
-void vpd_resync_if_stale(struct vpd_device *vd);
+void vpd_opened(struct vpd_device *vd);
+
+/*
+ * Some changes back to a decoding state happen without us: vfio-pci
+ * leaves low power on its own when a wakeup eventfd fires, and a PCI core
+ * reset (sysfs, AER recovery) may bring a device from D3 back to D0.  The
+ * observed reasons are therefore re-derived at every ioctl and config
+ * write while one of them is set.  The unlocked read is only a hint: both
+ * reasons are set only by vpd_sync() itself, under the locks.  Inline:
+ * every ioctl of the device runs it (two loads and a test, not a call).
+ */
+static inline void vpd_resync_if_stale(struct vpd_device *vd)
+{
+	/* Racy on purpose: a stale hint only costs or skips one sync. */
+	unsigned int blocked = data_race(READ_ONCE(vd->ctx->blocked));
+
+	if (unlikely(blocked & (VPD_BLOCK_DECODE | VPD_BLOCK_LOWPOWER)))
+		vpd_sync(vd, false);
+}
+
 void vpd_error_recovered(struct vpd_device *vd);
 bool vpd_ctx_blocked(struct vpd_ctx *ctx);
 void vpd_export_mapped(struct vpd_export *exp);
