@@ -142,6 +142,12 @@ void vpd_backend_open(struct vpd_device *vd)
 
 	if (vd->backend != &vpd_backend_nvme)
 		return;
+	/*
+	 * vpd_opened() left decoding unobserved (DECODE set): an NVMe
+	 * controller's open looks now, since its registers are read only
+	 * while it decodes.  Other devices wait for their first ioctl.
+	 */
+	vpd_sync(vd, false);
 	mutex_lock(&ctx->lock);
 	if (!vpd_ctx_blocked(ctx))
 		vpd_nvme_read_cmb(vd);

@@ -93,43 +93,6 @@ int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
 }
 
 /*
- * Iterate @r[0..@nr) in user order, merging each range into the run before
- * it when it starts exactly where that run ends.  Returns false when done;
- * else the run is @phys + @len and *@idx moves past it.  A run is only
- * extended when neither its end address nor its length wraps around, so a
- * run is always a real, contiguous window (wrapping ranges stay apart).
- */
-bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr, u32 *idx,
-			    phys_addr_t *phys, u64 *len)
-{
-	u32 i = *idx;
-	u64 start, run, pend, next;
-
-	if (i >= nr)
-		return false;
-	/*
-	 * A run is contiguous in the buffer by construction: its length
-	 * after range k is r[k].end - start, with no sum of lengths to
-	 * take.  It wraps exactly when that difference shrinks.
-	 */
-	start = vpd_range_start(r, i);
-	*phys = r[i].phys;
-	run = r[i].end - start;
-	for (i++; i < nr; i++) {
-		if (check_add_overflow((u64)*phys, run, &pend) ||
-		    (u64)r[i].phys != pend)
-			break;
-		next = r[i].end - start;
-		if (next < run)
-			break;
-		run = next;
-	}
-	*len = run;
-	*idx = i;
-	return true;
-}
-
-/*
  * The range holding byte @off of a buffer laid out as @r[0..@nr) in order,
  * range i ending before @r[i].end (strictly ascending: the running sum of
  * lengths that are never 0 in an export).  Binary search for the first

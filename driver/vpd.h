@@ -48,6 +48,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
@@ -128,8 +129,10 @@ static inline bool vpd_core_pins_on_map(void)
  * exports of a device are revoked while any reason is set (or a hold is
  * taken, see vpd_ctx::holds) and restored (importers notified again) when
  * the last one clears.  DECODE and LOWPOWER are observed state: they are
- * only ever derived from the hardware and vfio-pci's fields with
- * memory_lock held for read (revoke.c, vpd_sync()).
+ * only ever cleared when derived from the hardware and vfio-pci's fields
+ * with memory_lock held for read (revoke.c, vpd_sync()).  DECODE is also
+ * set unobserved, at open and when an error ends, so that the next sync
+ * (the first ioctl, device feature or watched config write) decides.
  *
  * ERROR is set by error_detected for a frozen or failed link and cleared
  * only once the device is known good again, always in exchange for DECODE,
@@ -425,8 +428,45 @@ bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */
 /* Longest sg entry: page aligned, and sg_dma_len is 32 bits. */
 #define VPD_MAX_SEG	((u64)ALIGN_DOWN(UINT_MAX, PAGE_SIZE))
 
-bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr, u32 *idx,
-			    phys_addr_t *phys, u64 *len);	/* logic.c */
+/*
+ * Iterate @r[0..@nr) in user order, merging each range into the run before
+ * it when it starts exactly where that run ends.  Returns false when done;
+ * else the run is @phys + @len and *@idx moves past it.  A run is only
+ * extended when neither its end address nor its length wraps around, so a
+ * run is always a real, contiguous window (wrapping ranges stay apart).
+ * Inline: the map fills its sg table with it, once per range.
+ */
+static inline bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr,
+					  u32 *idx, phys_addr_t *phys,
+					  u64 *len)
+{
+	u32 i = *idx;
+	u64 start, run, pend, next;
+
+	if (i >= nr)
+		return false;
+	/*
+	 * A run is contiguous in the buffer by construction: its length
+	 * after range k is r[k].end - start, with no sum of lengths to
+	 * take.  It wraps exactly when that difference shrinks.
+	 */
+	start = vpd_range_start(r, i);
+	*phys = r[i].phys;
+	run = r[i].end - start;
+	for (i++; i < nr; i++) {
+		if (check_add_overflow((u64)*phys, run, &pend) ||
+		    (u64)r[i].phys != pend)
+			break;
+		next = r[i].end - start;
+		if (next < run)
+			break;
+		run = next;
+	}
+	*len = run;
+	*idx = i;
+	return true;
+}
+
 u32 vpd_ranges_find(const struct vpd_range *r, u32 nr,
 		    u64 off);				/* logic.c */
 int vpd_sg_count(const struct vpd_range *r, u32 nr,
