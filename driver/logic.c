@@ -131,9 +131,10 @@ int vpd_sg_count(const struct vpd_range *r, u32 nr, unsigned int *nents)
 	while (vpd_ranges_next_merged(r, nr, &idx, &phys, &len)) {
 		/*
 		 * Not DIV_ROUND_UP: len + VPD_MAX_SEG - 1 may wrap.  Most
-		 * runs fit one entry: no division for them.
+		 * runs fit one entry: no division for them (an empty run,
+		 * which no export has, takes the division and counts 0).
 		 */
-		if (likely(len <= VPD_MAX_SEG))
+		if (likely(len && len <= VPD_MAX_SEG))
 			segs = 1;
 		else
 			segs = div64_u64_rem(len, VPD_MAX_SEG, &rem) + !!rem;
