@@ -23,7 +23,7 @@
 #include "vpd.h"
 
 static int vpd_plain_validate(struct vpd_device *vd, u32 bar, bool decoding,
-			      const struct vfio_region_dma_range *ranges,
+			      const struct vpd_range *ranges,
 			      u32 nr)
 {
 	return 0;
@@ -87,9 +87,10 @@ out:
 }
 
 static int vpd_nvme_validate(struct vpd_device *vd, u32 bar, bool decoding,
-			     const struct vfio_region_dma_range *r, u32 nr)
+			     const struct vpd_range *r, u32 nr)
 {
 	struct vpd_ctx *ctx = vd->ctx;
+	u64 off, len;
 	u32 i;
 
 	lockdep_assert_held(&ctx->lock);
@@ -102,11 +103,14 @@ static int vpd_nvme_validate(struct vpd_device *vd, u32 bar, bool decoding,
 		return 0;
 
 	for (i = 0; i < nr; i++) {
+		/* The user's offset and length (vpd_range). */
+		off = r[i].phys - vd->bars[bar].phys;
+		len = vpd_range_len(r, i);
 		if (!vpd_cmb_contains(ctx->cmb.offset, ctx->cmb.size,
-				      r[i].offset, r[i].length)) {
+				      off, len)) {
 			dev_info_ratelimited(&vd->core.pdev->dev,
 					     "dma-buf export refused: range %u (%#llx+%#llx) outside NVMe CMB window %#llx+%#llx of BAR%u\n",
-					     i, r[i].offset, r[i].length,
+					     i, off, len,
 					     ctx->cmb.offset, ctx->cmb.size,
 					     bar);
 			return -EINVAL;
@@ -138,6 +142,12 @@ void vpd_backend_open(struct vpd_device *vd)
 
 	if (vd->backend != &vpd_backend_nvme)
 		return;
+	/*
+	 * vpd_opened() left decoding unobserved (DECODE set): an NVMe
+	 * controller's open looks now, since its registers are read only
+	 * while it decodes.  Other devices wait for their first ioctl.
+	 */
+	vpd_sync(vd, false);
 	mutex_lock(&ctx->lock);
 	if (!vpd_ctx_blocked(ctx))
 		vpd_nvme_read_cmb(vd);

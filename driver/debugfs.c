@@ -58,6 +58,7 @@ static void vpd_show_export(struct seq_file *s, struct dma_buf *dmabuf)
 {
 	struct vpd_export *exp = dmabuf->priv;
 	struct dma_buf_attachment *attach;
+	resource_size_t bar_start;
 	u32 i;
 
 	dma_resv_lock(dmabuf->resv, NULL);
@@ -66,10 +67,16 @@ static void vpd_show_export(struct seq_file *s, struct dma_buf *dmabuf)
 		   exp->revoked ? "yes" : "no");
 	dma_resv_unlock(dmabuf->resv);
 
-	/* Immutable, kept alive by our file reference: no lock. */
+	/*
+	 * Immutable, kept alive by our file reference: no lock.  The offset
+	 * in the BAR is not stored (vpd_range): the BAR's start is, in the
+	 * resource of the device we hold.
+	 */
+	bar_start = pci_resource_start(exp->pdev, exp->region);
 	for (i = 0; i < exp->nr_ranges; i++)
 		seq_printf(s, "  range %u: offset %#llx length %#llx\n", i,
-			   exp->ranges[i].offset, exp->ranges[i].len);
+			   (u64)(exp->ranges[i].phys - bar_start),
+			   vpd_range_len(exp->ranges, i));
 
 	/* The resv lock guards the attachment list and vpd_attach. */
 	dma_resv_lock(dmabuf->resv, NULL);

@@ -9,7 +9,7 @@
  *   nr_ranges == 0 or flags != 0                               -EINVAL
  *   region_index not a BAR (>= ROM)                            -ENODEV
  *   BAR empty, or its region not reserved by vfio-pci          -ENODEV
- *   (someone else holds it: vpd_bars_reserve(), p2p.c)
+ *   (someone else holds it: vpd_bar_reserve(), p2p.c)
  *   nr_ranges > VPD_MAX_RANGES (upstream: kmalloc fails)        -ENOMEM
  *   ranges unreadable                                          -EFAULT
  *   then vpd_ranges_check() (logic.c):
@@ -83,34 +83,43 @@ static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
 }
 
 /*
- * Every allocation made for one export (the export, its ranges, the copy of
- * the user's ranges) is charged to the caller's memory cgroup: a user may
- * keep many exports of up to VPD_MAX_RANGES ranges (8 MiB each) alive.
+ * Every allocation made for one export (the export and its ranges) is
+ * charged to the caller's memory cgroup: a user may keep many exports of
+ * up to VPD_MAX_RANGES ranges (4 MiB each) alive.
+ *
+ * The export takes over @r, the checked copy of the user's ranges, and
+ * turns each entry into a struct vpd_range in place: both are 16 bytes,
+ * and entry i is read whole before it is written.  No second array, no
+ * second pass over a zeroed one (upstream copies into a new array).
  */
+static_assert(sizeof(struct vpd_range) ==
+	      sizeof(struct vfio_region_dma_range));
+
 static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
-					   const struct vfio_region_dma_range *r,
+					   struct vfio_region_dma_range *r,
 					   u32 nr, size_t size)
 {
+	struct vpd_range *vr = (struct vpd_range *)r;
+	phys_addr_t bar_phys = vd->bars[bar].phys;
 	struct vpd_export *exp;
-	u64 buf_off = 0;
+	u64 end = 0;
 	u32 i;
 
 	exp = kzalloc(sizeof(*exp), GFP_KERNEL_ACCOUNT);
 	if (!exp)
 		return NULL;
-	exp->ranges = kvcalloc(nr, sizeof(*exp->ranges), GFP_KERNEL_ACCOUNT);
-	if (!exp->ranges) {
-		kfree(exp);
-		return NULL;
-	}
 	for (i = 0; i < nr; i++) {
-		exp->ranges[i].offset = r[i].offset;
-		exp->ranges[i].phys = vd->bars[bar].phys + r[i].offset;
-		exp->ranges[i].len = r[i].length;
-		/* The sum of the lengths fits size_t (vpd_ranges_check()). */
-		exp->ranges[i].buf_off = buf_off;
-		buf_off += r[i].length;
+		u64 off = r[i].offset, len = r[i].length;
+
+		/*
+		 * Neither wraps: vpd_ranges_check() bounded every range by
+		 * the BAR and the sum of the lengths by VPD_MAX_TOTAL.
+		 */
+		end += len;
+		vr[i].phys = bar_phys + off;
+		vr[i].end = end;
 	}
+	exp->ranges = vr;
 	INIT_LIST_HEAD(&exp->node);
 	exp->nr_ranges = nr;
 	exp->region = bar;
@@ -140,6 +149,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	struct vpd_ctx *ctx = vd->ctx;
 	struct vpd_export *exp;
 	struct dma_buf *dmabuf;
+	bool reserved;
 	size_t size;
 	u32 bar;
 	int ret, fd;
@@ -169,7 +179,10 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 		vpd_refuse(vd, "BAR%u is empty\n", bar);
 		return -ENODEV;
 	}
-	if (!vd->bars[bar].reserved) {
+	mutex_lock(&ctx->lock);
+	reserved = vpd_bar_reserve(vd, bar);
+	mutex_unlock(&ctx->lock);
+	if (!reserved) {
 		vpd_refuse(vd, "BAR%u region not reserved by vfio-pci\n", bar);
 		return -ENODEV;
 	}
@@ -210,6 +223,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 		ret = -ENOMEM;
 		goto out_ranges;
 	}
+	/* ranges is exp->ranges now, converted: freed with the export. */
 
 	/*
 	 * DEFINE_DMA_BUF_EXPORT_INFO() names the exporter after the module,
@@ -231,7 +245,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	if (IS_ERR(dmabuf)) {
 		ret = PTR_ERR(dmabuf);
 		vpd_export_free(exp);
-		goto out_ranges;
+		return ret;
 	}
 	exp->dmabuf = dmabuf;
 
@@ -243,7 +257,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	 */
 	mutex_lock(&ctx->lock);
 	ret = vd->backend->validate(vd, bar, !vpd_ctx_blocked(ctx),
-				    ranges, get.nr_ranges);
+				    exp->ranges, get.nr_ranges);
 	if (!ret)
 		vpd_export_link(ctx, exp);
 	mutex_unlock(&ctx->lock);
@@ -255,12 +269,12 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 		ret = fd;
 		goto out_put;
 	}
-	kvfree(ranges);
 	return fd;
 
 out_put:
 	/* The release op unlinks and frees the export. */
 	dma_buf_put(dmabuf);
+	return ret;
 out_ranges:
 	kvfree(ranges);
 	return ret;

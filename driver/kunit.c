@@ -197,18 +197,48 @@ static void vpd_test_sg_max_seg(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, SEG, VPD_MAX_SEG);
 }
 
+/*
+ * The sg tests write ranges as address and length; struct vpd_range keeps
+ * the running end instead (vpd.h).  Ends sum modulo 2^64, so that tables
+ * whose lengths wrap (impossible in an export) still give back each
+ * length through vpd_range_len().
+ */
+struct vpd_test_range {
+	phys_addr_t phys;
+	u64 len;
+};
+
+static const struct vpd_range *vpd_test_ranges(struct kunit *test,
+					       const struct vpd_test_range *in,
+					       u32 nr)
+{
+	struct vpd_range *r;
+	u64 end = 0;
+	u32 i;
+
+	r = kunit_kcalloc(test, nr, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	for (i = 0; i < nr; i++) {
+		end += in[i].len;
+		r[i].phys = in[i].phys;
+		r[i].end = end;
+	}
+	return r;
+}
+
 static unsigned int vpd_test_count(struct kunit *test,
-				   const struct vpd_range *r, u32 nr)
+				   const struct vpd_test_range *r, u32 nr)
 {
 	unsigned int n = 0;
 
-	KUNIT_EXPECT_EQ(test, 0, vpd_sg_count(r, nr, &n));
+	KUNIT_EXPECT_EQ(test, 0, vpd_sg_count(vpd_test_ranges(test, r, nr),
+					      nr, &n));
 	return n;
 }
 
 static void vpd_test_sg_single(struct kunit *test)
 {
-	const struct vpd_range r[] = { { .phys = 0x80000000, .len = PG } };
+	const struct vpd_test_range r[] = { { .phys = 0x80000000, .len = PG } };
 
 	KUNIT_EXPECT_EQ(test, 1, vpd_test_count(test, r, 1));
 }
@@ -216,29 +246,30 @@ static void vpd_test_sg_single(struct kunit *test)
 /* Ranges continuing each other in user order become one entry. */
 static void vpd_test_sg_adjacent_merge(struct kunit *test)
 {
-	const struct vpd_range r[] = {
+	const struct vpd_test_range r[] = {
 		{ .phys = 0x80020000, .len = PG },
 		{ .phys = 0x80021000, .len = 2 * PG },
 		{ .phys = 0x80023000, .len = PG },
 	};
+	const struct vpd_range *vr = vpd_test_ranges(test, r, 3);
 	phys_addr_t phys;
 	u32 idx = 0;
 	u64 len;
 
 	KUNIT_EXPECT_EQ(test, 1, vpd_test_count(test, r, 3));
-	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(r, 3, &idx, &phys,
+	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(vr, 3, &idx, &phys,
 						       &len));
 	KUNIT_EXPECT_EQ(test, (u64)0x80020000, (u64)phys);
 	KUNIT_EXPECT_EQ(test, 4 * PG, len);
 	KUNIT_EXPECT_EQ(test, 3, idx);
-	KUNIT_EXPECT_FALSE(test, vpd_ranges_next_merged(r, 3, &idx, &phys,
+	KUNIT_EXPECT_FALSE(test, vpd_ranges_next_merged(vr, 3, &idx, &phys,
 							&len));
 }
 
 /* A gap, or a range preceding its predecessor, starts a new entry. */
 static void vpd_test_sg_no_merge(struct kunit *test)
 {
-	const struct vpd_range r[] = {
+	const struct vpd_test_range r[] = {
 		{ .phys = 0x80020000, .len = PG },
 		{ .phys = 0x80022000, .len = PG },
 		{ .phys = 0x80021000, .len = PG },
@@ -251,11 +282,11 @@ static void vpd_test_sg_no_merge(struct kunit *test)
 /* Entries are cut at VPD_MAX_SEG, whole ranges and merged runs alike. */
 static void vpd_test_sg_split(struct kunit *test)
 {
-	const struct vpd_range exact[] = { { .phys = 0, .len = SEG } };
-	const struct vpd_range over[] = { { .phys = 0, .len = SEG + PG } };
-	const struct vpd_range four_g[] = { { .phys = 0, .len = 1ULL << 32 } };
-	const struct vpd_range big[] = { { .phys = 0, .len = 3 * SEG + 1 } };
-	const struct vpd_range merged[] = {
+	const struct vpd_test_range exact[] = { { .phys = 0, .len = SEG } };
+	const struct vpd_test_range over[] = { { .phys = 0, .len = SEG + PG } };
+	const struct vpd_test_range four_g[] = { { .phys = 0, .len = 1ULL << 32 } };
+	const struct vpd_test_range big[] = { { .phys = 0, .len = 3 * SEG + 1 } };
+	const struct vpd_test_range merged[] = {
 		{ .phys = 0x100000000ULL, .len = 0xc0000000ULL },
 		{ .phys = 0x1c0000000ULL, .len = 0xc0000000ULL },
 	};
@@ -273,7 +304,7 @@ static void vpd_test_sg_split(struct kunit *test)
 /* A run whose end address wraps is not continued at address 0. */
 static void vpd_test_sg_no_merge_across_wrap(struct kunit *test)
 {
-	const struct vpd_range r[] = {
+	const struct vpd_test_range r[] = {
 		{ .phys = (phys_addr_t)(U64_MAX - PG + 1), .len = PG },
 		{ .phys = 0, .len = PG },
 	};
@@ -286,25 +317,26 @@ static void vpd_test_sg_no_merge_across_wrap(struct kunit *test)
 /* Adjacent ranges whose summed length would wrap stay two runs. */
 static void vpd_test_sg_no_merge_length_wrap(struct kunit *test)
 {
-	const struct vpd_range r[] = {
+	const struct vpd_test_range r[] = {
 		{ .phys = 0, .len = 1ULL << 63 },
 		{ .phys = (phys_addr_t)(1ULL << 63), .len = 1ULL << 63 },
 	};
+	const struct vpd_range *vr = vpd_test_ranges(test, r, 2);
 	phys_addr_t phys;
 	u32 idx = 0;
 	u64 len;
 
 	if (sizeof(phys_addr_t) < sizeof(u64))
 		kunit_skip(test, "32-bit phys_addr_t");
-	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(r, 2, &idx, &phys,
+	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(vr, 2, &idx, &phys,
 						       &len));
 	KUNIT_EXPECT_EQ(test, 1ULL << 63, len);
 	KUNIT_EXPECT_EQ(test, 1, idx);
-	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(r, 2, &idx, &phys,
+	KUNIT_ASSERT_TRUE(test, vpd_ranges_next_merged(vr, 2, &idx, &phys,
 						       &len));
 	KUNIT_EXPECT_EQ(test, 1ULL << 63, (u64)phys);
 	KUNIT_EXPECT_EQ(test, 1ULL << 63, len);
-	KUNIT_EXPECT_FALSE(test, vpd_ranges_next_merged(r, 2, &idx, &phys,
+	KUNIT_EXPECT_FALSE(test, vpd_ranges_next_merged(vr, 2, &idx, &phys,
 							&len));
 }
 
@@ -312,10 +344,10 @@ static void vpd_test_sg_no_merge_length_wrap(struct kunit *test)
 static void vpd_test_sg_count_limit(struct kunit *test)
 {
 	/* 0xffffffff entries of 0xfffff000 bytes: 0xffffefff00001000 */
-	const struct vpd_range fits[] = {
+	const struct vpd_test_range fits[] = {
 		{ .phys = 0, .len = 0xffffefff00001000ULL },
 	};
-	const struct vpd_range over[] = {
+	const struct vpd_test_range over[] = {
 		{ .phys = 0, .len = 0xffffefff00001000ULL },
 		{ .phys = 0, .len = PG },
 	};
@@ -323,31 +355,31 @@ static void vpd_test_sg_count_limit(struct kunit *test)
 
 	if (PAGE_SIZE != 0x1000)
 		kunit_skip(test, "literals assume 4 KiB pages");
-	KUNIT_EXPECT_EQ(test, 0, vpd_sg_count(fits, 1, &n));
+	KUNIT_EXPECT_EQ(test, 0, vpd_sg_count(vpd_test_ranges(test, fits, 1), 1, &n));
 	KUNIT_EXPECT_EQ(test, UINT_MAX, n);
 	n = 7;
-	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vpd_sg_count(over, 2, &n));
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vpd_sg_count(vpd_test_ranges(test, over, 2), 2, &n));
 	KUNIT_EXPECT_EQ(test, 7, n);
 }
 
 /* One range of 2^64 - 1 bytes needs 0x100001001 entries. */
 static void vpd_test_sg_count_overflow(struct kunit *test)
 {
-	const struct vpd_range r[] = { { .phys = 0, .len = U64_MAX } };
+	const struct vpd_test_range r[] = { { .phys = 0, .len = U64_MAX } };
 	unsigned int n = 7;
 
-	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vpd_sg_count(r, 1, &n));
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vpd_sg_count(vpd_test_ranges(test, r, 1), 1, &n));
 	KUNIT_EXPECT_EQ(test, 7, n);
 }
 
 /* Nothing to map is an error, not an empty table. */
 static void vpd_test_sg_count_empty(struct kunit *test)
 {
-	const struct vpd_range r[] = { { .phys = 0x1000, .len = 0 } };
+	const struct vpd_test_range r[] = { { .phys = 0x1000, .len = 0 } };
 	unsigned int n = 7;
 
-	KUNIT_EXPECT_EQ(test, -EINVAL, vpd_sg_count(r, 0, &n));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vpd_sg_count(r, 1, &n));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vpd_sg_count(vpd_test_ranges(test, r, 1), 0, &n));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vpd_sg_count(vpd_test_ranges(test, r, 1), 1, &n));
 	KUNIT_EXPECT_EQ(test, 7, n);
 }
 
@@ -632,9 +664,9 @@ static void vpd_test_ranges_order(struct kunit *test)
 static void vpd_test_ranges_find(struct kunit *test)
 {
 	const struct vpd_range r[] = {
-		{ .offset = 8 * PG, .len = PG, .buf_off = 0 },
-		{ .offset = 0, .len = 3 * PG, .buf_off = PG },
-		{ .offset = 2 * PG, .len = 2 * PG, .buf_off = 4 * PG },
+		{ .phys = 8 * PG, .end = PG },
+		{ .phys = 0, .end = 4 * PG },
+		{ .phys = 2 * PG, .end = 6 * PG },
 	};
 
 	KUNIT_EXPECT_EQ(test, 0, vpd_ranges_find(r, 3, 0));
@@ -658,13 +690,11 @@ static void vpd_test_ranges_find_max(struct kunit *test)
 	struct vpd_range *r;
 	u32 i, bad = 0;
 
-	/* 8 MiB: more than one kmalloc() holds, as in export.c. */
+	/* 4 MiB: kvmalloc()ed, as in export.c. */
 	r = kvcalloc(VPD_MAX_RANGES, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	for (i = 0; i < VPD_MAX_RANGES; i++) {
-		r[i].len = PG;
-		r[i].buf_off = (u64)i * PG;
-	}
+	for (i = 0; i < VPD_MAX_RANGES; i++)
+		r[i].end = (u64)(i + 1) * PG;
 	for (i = 0; i < VPD_MAX_RANGES; i++) {
 		if (vpd_ranges_find(r, VPD_MAX_RANGES, (u64)i * PG) != i ||
 		    vpd_ranges_find(r, VPD_MAX_RANGES,

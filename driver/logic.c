@@ -93,58 +93,26 @@ int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
 }
 
 /*
- * Iterate @r[0..@nr) in user order, merging each range into the run before
- * it when it starts exactly where that run ends.  Returns false when done;
- * else the run is @phys + @len and *@idx moves past it.  A run is only
- * extended when neither its end address nor its length wraps around, so a
- * run is always a real, contiguous window (wrapping ranges stay apart).
- */
-bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr, u32 *idx,
-			    phys_addr_t *phys, u64 *len)
-{
-	u32 i = *idx;
-
-	if (i >= nr)
-		return false;
-	*phys = r[i].phys;
-	*len = r[i].len;
-	for (i++; i < nr; i++) {
-		u64 end, sum;
-
-		if (check_add_overflow((u64)*phys, *len, &end) ||
-		    (u64)r[i].phys != end ||
-		    check_add_overflow(*len, r[i].len, &sum))
-			break;
-		*len = sum;
-	}
-	*idx = i;
-	return true;
-}
-
-/*
  * The range holding byte @off of a buffer laid out as @r[0..@nr) in order,
- * each starting at @r[i].buf_off (ascending: the running sum of the
- * lengths before it, so @r[0].buf_off is 0).  Binary search: a buffer may
- * have VPD_MAX_RANGES ranges and this runs on every CPU page fault.
- * Returns the index, or @nr when @off lies beyond the last range.
+ * range i ending before @r[i].end (strictly ascending: the running sum of
+ * lengths that are never 0 in an export).  Binary search for the first
+ * end above @off: a buffer may have VPD_MAX_RANGES ranges and this runs on
+ * every CPU page fault.  Returns the index, or @nr when @off lies beyond
+ * the last range.
  */
 u32 vpd_ranges_find(const struct vpd_range *r, u32 nr, u64 off)
 {
 	u32 lo = 0, hi = nr;
 
-	if (!nr)
-		return 0;
-	/* r[lo].buf_off <= off, and off < r[hi].buf_off if hi < nr. */
-	while (hi - lo > 1) {
+	/* Every range below lo ends at or before off; range hi ends after. */
+	while (lo < hi) {
 		u32 mid = lo + (hi - lo) / 2;
 
-		if (r[mid].buf_off <= off)
-			lo = mid;
+		if (r[mid].end <= off)
+			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (off < r[lo].buf_off || off - r[lo].buf_off >= r[lo].len)
-		return nr;
 	return lo;
 }
 
@@ -161,8 +129,15 @@ int vpd_sg_count(const struct vpd_range *r, u32 nr, unsigned int *nents)
 	u32 idx = 0;
 
 	while (vpd_ranges_next_merged(r, nr, &idx, &phys, &len)) {
-		/* Not DIV_ROUND_UP: len + VPD_MAX_SEG - 1 may wrap. */
-		segs = div64_u64_rem(len, VPD_MAX_SEG, &rem) + !!rem;
+		/*
+		 * Not DIV_ROUND_UP: len + VPD_MAX_SEG - 1 may wrap.  Most
+		 * runs fit one entry: no division for them (an empty run,
+		 * which no export has, takes the division and counts 0).
+		 */
+		if (likely(len && len <= VPD_MAX_SEG))
+			segs = 1;
+		else
+			segs = div64_u64_rem(len, VPD_MAX_SEG, &rem) + !!rem;
 		if (segs > UINT_MAX ||
 		    check_add_overflow(n, (unsigned int)segs, &n))
 			return -EOVERFLOW;

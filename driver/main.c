@@ -74,12 +74,10 @@ static int vpd_open_device(struct vfio_device *core_vdev)
 	if (ret)
 		return ret;
 	vfio_pci_core_finish_enable(&vd->core);
-	vpd_bars_reserve(vd);
+	/* The BARs are reserved by the first export (vpd_bar_reserve()). */
 
 	/* Nothing else reaches the device before open returns. */
-	vpd_error_recovered(vd);
-	vpd_sync(vd, false);
-	vpd_unblock(vd, VPD_BLOCK_CLOSED);
+	vpd_opened(vd);
 	vpd_backend_open(vd);
 	return 0;
 }
@@ -104,8 +102,8 @@ static void vpd_close_device(struct vfio_device *core_vdev)
  * over the set under its lock.  A hot reset that succeeded also ends an
  * AER error of every device in the set (vpd_error_recovered()).
  */
-static long vpd_hot_reset(struct vpd_device *vd, unsigned int cmd,
-			  unsigned long arg)
+static noinline long vpd_hot_reset(struct vpd_device *vd, unsigned int cmd,
+				   unsigned long arg)
 {
 	struct vfio_device_set *dev_set = vd->core.vdev.dev_set;
 	struct vfio_device *cur;
@@ -125,17 +123,17 @@ static long vpd_hot_reset(struct vpd_device *vd, unsigned int cmd,
 	return ret;
 }
 
-static long vpd_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
-		      unsigned long arg)
+/* An ioctl with more to do than pass the request on (vpd_ioctl()). */
+static noinline long vpd_ioctl_slow(struct vpd_device *vd, unsigned int cmd,
+				    unsigned long arg)
 {
-	struct vpd_device *vd = vpd_from_vdev(core_vdev);
 	long ret;
 
 	vpd_resync_if_stale(vd);
 
 	switch (cmd) {
 	case VFIO_DEVICE_RESET:
-		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+		ret = vfio_pci_core_ioctl(&vd->core.vdev, cmd, arg);
 		if (!ret)
 			vpd_error_recovered(vd);
 		vpd_resync_if_stale(vd);
@@ -143,6 +141,26 @@ static long vpd_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return vpd_hot_reset(vd, cmd, arg);
 	}
+	return vfio_pci_core_ioctl(&vd->core.vdev, cmd, arg);
+}
+
+/*
+ * Every ioctl of the device.  Resets, and any ioctl while an observed
+ * reason may be stale (vpd_resync_if_stale()), take the slow path; any
+ * other (region info, irqs, ...) goes straight on to vfio-pci with no
+ * frame of ours, so that it costs what it costs on stock vfio-pci.
+ */
+static long vpd_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+		      unsigned long arg)
+{
+	struct vpd_device *vd = vpd_from_vdev(core_vdev);
+	/* Racy on purpose, as in vpd_resync_if_stale(). */
+	unsigned int blocked = data_race(READ_ONCE(vd->ctx->blocked));
+
+	if (unlikely((blocked & (VPD_BLOCK_DECODE | VPD_BLOCK_LOWPOWER)) ||
+		     cmd == VFIO_DEVICE_RESET ||
+		     cmd == VFIO_DEVICE_PCI_HOT_RESET))
+		return vpd_ioctl_slow(vd, cmd, arg);
 	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
 }
 
@@ -238,17 +256,15 @@ static bool vpd_write_left_decoding_off(struct vpd_device *vd)
 	return !pdev->no_command_memory && !(cmd & PCI_COMMAND_MEMORY);
 }
 
-static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
-			 size_t count, loff_t *ppos)
+/* A config write that covers a watched register (vpd_write()). */
+static noinline ssize_t vpd_write_config(struct vfio_device *core_vdev,
+					 const char __user *buf, size_t count,
+					 loff_t *ppos)
 {
 	struct vpd_device *vd = vpd_from_vdev(core_vdev);
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	bool hold;
 	ssize_t ret;
-
-	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) != VFIO_PCI_CONFIG_REGION_INDEX ||
-	    !vpd_cfg_watched(vd, pos, count))
-		return vfio_pci_core_write(core_vdev, buf, count, ppos);
 
 	/*
 	 * Revoke before a write that stops decoding, and only then: a write
@@ -275,6 +291,22 @@ static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
 	else
 		vpd_resync_if_stale(vd);
 	return ret;
+}
+
+/*
+ * Every write of the device: one that covers neither PCI_COMMAND nor PMCSR
+ * (BAR writes, other config registers) goes straight on to vfio-pci with
+ * no frame of ours (the watched path is out of line), so that it costs
+ * what it costs on stock vfio-pci.
+ */
+static ssize_t vpd_write(struct vfio_device *core_vdev, const char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) == VFIO_PCI_CONFIG_REGION_INDEX &&
+	    vpd_cfg_watched(vpd_from_vdev(core_vdev),
+			    *ppos & VFIO_PCI_OFFSET_MASK, count))
+		return vpd_write_config(core_vdev, buf, count, ppos);
+	return vfio_pci_core_write(core_vdev, buf, count, ppos);
 }
 
 static const struct vfio_device_ops vpd_ops = {

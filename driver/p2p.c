@@ -29,6 +29,7 @@
  * computed (vpd_p2p_topo_gen), so a device hot-added at the address of a
  * removed one is judged afresh.
  */
+#include <linux/delay.h>
 #include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
@@ -583,53 +584,65 @@ void vpd_bars_init(struct vpd_device *vd)
 }
 
 /*
- * At open, after vfio_pci_core_enable(): reserve and map every BAR the way
- * vfio-pci does on first use, as upstream (7.2, vfio_pci_core_map_bars())
- * does for all BARs at enable.  An export needs the region to be reserved
- * by vfio-pci (upstream: -ENODEV otherwise), and only here, before the
- * device fd reaches anyone, can we do it without racing vfio-pci's own
- * unlocked "first use" mapping in its read/write and mmap paths.
- * vfio_pci_core_disable() (close) unmaps and releases what is in barmap[].
+ * Reserve and map BAR @i the way vfio-pci does on first use
+ * (vfio_pci_core_setup_barmap()), when the first export of it asks: an
+ * export needs the region reserved by vfio-pci (upstream: -ENODEV
+ * otherwise).  Doing it at open instead made every open and close of the
+ * device map and unmap each BAR (a 16 MiB ioremap() for the bench's
+ * ivshmem), which stock vfio-pci of 6.1 and 6.12 does not: a variant
+ * driver should cost nothing until a buffer is exported.  What we map
+ * stays in barmap[] for vfio-pci's own read/write and mmap paths, and
+ * vfio_pci_core_disable() (close) unmaps and releases it, as its own.
+ *
+ * vfio-pci's first use is not locked: a read, write or mmap of the BAR
+ * by another thread of the owner may be between its request of the
+ * region and its store to barmap[] while we try.  Our request then fails
+ * with the region busy; we wait for barmap[] to show vfio-pci's mapping
+ * (or the region to come free, if its ioremap() failed) a bounded number
+ * of times.  The other way round, that thread's first use fails with
+ * -EBUSY while we hold the region unmapped, as it would against a
+ * concurrent first use of its own through another path (read vs mmap)
+ * on stock vfio-pci.  ctx->lock serializes our own exports.
  *
  * On 7.x vfio_pci_core_enable() has already tried every BAR and left an
  * IOMEM_ERR_PTR() in barmap[] for one it could not reserve or map (the
  * region is someone else's); 6.1 and 6.12 leave NULL until first use.
  * Such a BAR is not ours to export, as upstream's vfio_pci_core_get_iomap()
  * check says, and is not retried here: 7.x's own paths keep the error.
+ *
+ * Returns whether the BAR is reserved by vfio-pci, mapped in barmap[].
  */
-void vpd_bars_reserve(struct vpd_device *vd)
+bool vpd_bar_reserve(struct vpd_device *vd, u32 i)
 {
 	struct pci_dev *pdev = vd->core.pdev;
-	unsigned int i;
+	int tries = VPD_BAR_RESERVE_TRIES;
+	void __iomem *io;
 
-	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
-		struct vpd_bar *bar = &vd->bars[i];
-		void __iomem *io;
+	lockdep_assert_held(&vd->ctx->lock);
 
-		bar->reserved = false;
-		if (!bar->len)
-			continue;
-		if (IS_ERR(vd->core.barmap[i])) {
+	for (;;) {
+		io = READ_ONCE(vd->core.barmap[i]);
+		if (IS_ERR(io)) {
 			pci_dbg(pdev, "BAR%u: not reserved by vfio-pci, not exportable\n",
 				i);
-			continue;
+			return false;
 		}
-		if (vd->core.barmap[i]) {
-			bar->reserved = true;
-			continue;
-		}
-		if (pci_request_selected_regions(pdev, 1 << i, "vfio")) {
+		if (io)
+			return true;
+		if (!pci_request_selected_regions(pdev, 1 << i, "vfio"))
+			break;
+		if (!--tries) {
 			pci_dbg(pdev, "BAR%u: region busy, not exportable\n", i);
-			continue;
+			return false;
 		}
-		io = pci_iomap(pdev, i, 0);
-		if (!io) {
-			pci_dbg(pdev, "BAR%u: cannot be mapped, not exportable\n",
-				i);
-			pci_release_selected_regions(pdev, 1 << i);
-			continue;
-		}
-		vd->core.barmap[i] = io;
-		bar->reserved = true;
+		usleep_range(50, 100);
 	}
+	io = pci_iomap(pdev, i, 0);
+	if (!io) {
+		pci_dbg(pdev, "BAR%u: cannot be mapped, not exportable\n", i);
+		pci_release_selected_regions(pdev, 1 << i);
+		return false;
+	}
+	WRITE_ONCE(vd->core.barmap[i], io);
+	return true;
 }

@@ -144,9 +144,16 @@ static void vpd_export_report(struct vpd_export *exp, bool fenced,
 static void vpd_export_drain(struct vpd_export *exp)
 {
 	struct dma_resv *resv = exp->dmabuf->resv;
-	long period = vpd_report_period();
-	unsigned long start = jiffies;
+	unsigned long start;
 	bool fenced, mapped;
+	long period;
+
+	/* The usual case, an importer that unmapped in move_notify. */
+	if (!atomic_read(&exp->nr_maps) &&
+	    dma_resv_test_signaled(resv, DMA_RESV_USAGE_BOOKKEEP))
+		return;
+	period = vpd_report_period();
+	start = jiffies;
 
 	for (;;) {
 		fenced = dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP,
@@ -215,7 +222,14 @@ static void vpd_export_zap(struct vpd_export *exp)
 	file = vpd_dmabuf_file_get(exp->dmabuf);
 	if (!file)
 		return;
-	unmap_mapping_range(file->f_mapping, 0, 0, 1);
+	/*
+	 * No VMA of the file, no page to zap: skip the i_mmap lock.  A VMA
+	 * is in i_mmap before its first fault, and a fault maps a page only
+	 * under the resv lock held here (after revoked was set), so a VMA
+	 * this check misses has no page now and gets none.
+	 */
+	if (mapping_mapped(file->f_mapping))
+		unmap_mapping_range(file->f_mapping, 0, 0, 1);
 	/*
 	 * If the user closed the last fd meanwhile, this is the last
 	 * reference: the release it starts is deferred (task work or delayed
@@ -389,21 +403,15 @@ static bool vpd_hw_lowpower(struct vpd_device *vd)
 #endif
 }
 
-/*
- * Observe decoding and the low-power state and decide, in one critical
- * section of ctx->lock inside memory_lock (read), optionally releasing a
- * hold taken by vpd_hold().  Process context, never with memory_lock held:
- * ioctl and write hooks after vfio-pci returned, and open_device.
- */
-void vpd_sync(struct vpd_device *vd, bool release_hold)
+/* Set DECODE and LOWPOWER from the hardware (vpd_sync(), vpd_opened()). */
+static void vpd_ctx_observe(struct vpd_device *vd)
 {
 	struct vpd_ctx *ctx = vd->ctx;
 	unsigned int set = 0, clear = 0;
-	bool was;
 
-	down_read(&vd->core.memory_lock);
-	mutex_lock(&ctx->lock);
-	was = vpd_ctx_blocked(ctx);
+	lockdep_assert_held(&vd->core.memory_lock);
+	lockdep_assert_held(&ctx->lock);
+
 	if (vpd_hw_decoding(vd))
 		clear |= VPD_BLOCK_DECODE;
 	else
@@ -413,11 +421,56 @@ void vpd_sync(struct vpd_device *vd, bool release_hold)
 	else
 		clear |= VPD_BLOCK_LOWPOWER;
 	vpd_ctx_set_clear(ctx, set, clear);
+}
+
+/*
+ * Observe decoding and the low-power state and decide, in one critical
+ * section of ctx->lock inside memory_lock (read), optionally releasing a
+ * hold taken by vpd_hold().  Process context, never with memory_lock held:
+ * ioctl and write hooks after vfio-pci returned.
+ */
+void vpd_sync(struct vpd_device *vd, bool release_hold)
+{
+	struct vpd_ctx *ctx = vd->ctx;
+	bool was;
+
+	down_read(&vd->core.memory_lock);
+	mutex_lock(&ctx->lock);
+	was = vpd_ctx_blocked(ctx);
+	vpd_ctx_observe(vd);
 	if (release_hold && !WARN_ON_ONCE(!ctx->holds))
 		ctx->holds--;
 	vpd_ctx_commit(ctx, was);
 	mutex_unlock(&ctx->lock);
 	up_read(&vd->core.memory_lock);
+}
+
+/*
+ * open_device, once vfio-pci enabled the device: open is a known-good
+ * point for an AER error (vpd_error_recovered()), and CLOSED ends.  The
+ * hardware is not looked at here, so that an open that exports nothing
+ * costs one critical section of ours and no config cycle: DECODE is set
+ * instead, unobserved, as an error recovery sets it, and the first ioctl,
+ * device feature (every export) or watched config write observes the
+ * device (vpd_resync_if_stale()) before anything can depend on it; an
+ * NVMe controller's open observes at once (vpd_backend_open()).  No
+ * export is linked (close unlinked them all and none is made while
+ * closed), so the edges notify nobody.
+ */
+void vpd_opened(struct vpd_device *vd)
+{
+	struct vpd_ctx *ctx = vd->ctx;
+	bool was;
+
+	mutex_lock(&ctx->lock);
+	was = vpd_ctx_blocked(ctx);
+	if ((ctx->blocked & VPD_BLOCK_ERROR) &&
+	    READ_ONCE(vd->core.pdev->error_state) !=
+	    pci_channel_io_perm_failure)
+		vpd_ctx_set_clear(ctx, 0, VPD_BLOCK_ERROR);
+	vpd_ctx_set_clear(ctx, VPD_BLOCK_DECODE, VPD_BLOCK_CLOSED);
+	vpd_ctx_commit(ctx, was);
+	mutex_unlock(&ctx->lock);
 }
 
 /*
@@ -446,23 +499,6 @@ void vpd_error_recovered(struct vpd_device *vd)
 		vpd_ctx_set_clear(ctx, VPD_BLOCK_DECODE, VPD_BLOCK_ERROR);
 	vpd_ctx_commit(ctx, was);
 	mutex_unlock(&ctx->lock);
-}
-
-/*
- * Some changes back to a decoding state happen without us: vfio-pci
- * leaves low power on its own when a wakeup eventfd fires, and a PCI core
- * reset (sysfs, AER recovery) may bring a device from D3 back to D0.  The
- * observed reasons are therefore re-derived at every ioctl and config
- * write while one of them is set.  The unlocked read is only a hint: both
- * reasons are set only by vpd_sync() itself, under the locks.
- */
-void vpd_resync_if_stale(struct vpd_device *vd)
-{
-	/* Racy on purpose: a stale hint only costs or skips one sync. */
-	unsigned int blocked = data_race(READ_ONCE(vd->ctx->blocked));
-
-	if (blocked & (VPD_BLOCK_DECODE | VPD_BLOCK_LOWPOWER))
-		vpd_sync(vd, false);
 }
 
 /*
@@ -496,7 +532,16 @@ void vpd_export_mapped(struct vpd_export *exp)
 void vpd_export_unmapped(struct vpd_export *exp)
 {
 	dma_resv_assert_held(exp->dmabuf->resv);
-	if (atomic_dec_and_test(&exp->nr_maps))
+	if (!atomic_dec_and_test(&exp->nr_maps))
+		return;
+	/*
+	 * Only a revoke waits on unmap_wq: most unmaps find it empty and
+	 * skip the wake-up's spinlock.  atomic_dec_and_test() is a full
+	 * barrier, which orders the count against the waitqueue check as
+	 * waitqueue_active() requires (the waiter's prepare_to_wait() is
+	 * the other half).
+	 */
+	if (waitqueue_active(&exp->ctx->unmap_wq))
 		wake_up_all(&exp->ctx->unmap_wq);
 }
 

@@ -14,6 +14,7 @@
  * table is exactly as long as vpd_sg_count() says.
  */
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/iommu.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -69,12 +70,17 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
 	u64 len;
 	int ret;
 
-	ret = vpd_sg_count(exp->ranges, exp->nr_ranges, &nents);
-	if (ret) {
-		dev_info_ratelimited(&exp->pdev->dev,
-				     "dma-buf map refused: no sg table for %u ranges of export %llu (%d)\n",
-				     exp->nr_ranges, exp->id, ret);
-		return ERR_PTR(ret);
+	dma_resv_assert_held(exp->dmabuf->resv);
+	nents = exp->sg_nents;
+	if (!nents) {
+		ret = vpd_sg_count(exp->ranges, exp->nr_ranges, &nents);
+		if (ret) {
+			dev_info_ratelimited(&exp->pdev->dev,
+					     "dma-buf map refused: no sg table for %u ranges of export %llu (%d)\n",
+					     exp->nr_ranges, exp->id, ret);
+			return ERR_PTR(ret);
+		}
+		exp->sg_nents = nents;
 	}
 
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);

@@ -48,6 +48,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
@@ -110,9 +111,9 @@ static inline bool vpd_core_pins_on_map(void)
  * memdup_array_user(); beyond it we answer -ENOMEM too.  Below it we never
  * refuse what upstream accepts: our copies are kvmalloc()ed, so they need
  * no high-order pages (upstream's kmalloc() may fail earlier when memory
- * is fragmented).  At the bound an export holds 8 MiB of vpd_range, 4 MiB
- * more while the user's array is copied, all charged to the caller's
- * memory cgroup.
+ * is fragmented).  At the bound an export holds 4 MiB of vpd_range (the
+ * user's array, copied once and converted in place), charged to the
+ * caller's memory cgroup.
  */
 #define VPD_MAX_RANGES \
 	((u32)(KMALLOC_MAX_SIZE / sizeof(struct vfio_region_dma_range)))
@@ -128,8 +129,10 @@ static inline bool vpd_core_pins_on_map(void)
  * exports of a device are revoked while any reason is set (or a hold is
  * taken, see vpd_ctx::holds) and restored (importers notified again) when
  * the last one clears.  DECODE and LOWPOWER are observed state: they are
- * only ever derived from the hardware and vfio-pci's fields with
- * memory_lock held for read (revoke.c, vpd_sync()).
+ * only ever cleared when derived from the hardware and vfio-pci's fields
+ * with memory_lock held for read (revoke.c, vpd_sync()).  DECODE is also
+ * set unobserved, at open and when an error ends, so that the next sync
+ * (the first ioctl, device feature or watched config write) decides.
  *
  * ERROR is set by error_detected for a frozen or failed link and cleared
  * only once the device is known good again, always in exchange for DECODE,
@@ -198,13 +201,35 @@ struct vpd_p2p_verdict {
 	unsigned int gen;	/* allow-list generation type/reason are for */
 };
 
-/* A physical MMIO range of an export, in user order.  Immutable. */
+/*
+ * A physical MMIO range of an export, in user order.  Immutable.
+ *
+ * 16 bytes, as upstream's struct phys_vec (address and length): an export
+ * may hold VPD_MAX_RANGES of them.  Instead of the length, each range
+ * keeps where it ends in the buffer (the running sum of the lengths up to
+ * and including it), so that a CPU fault finds the range holding a
+ * buffer offset by binary search (vpd_ranges_find()) without a second
+ * array; the length and the start are the difference to the range before
+ * (vpd_range_len(), vpd_range_start()).  The offset in the BAR is phys
+ * minus the BAR's start.  The ends sum modulo 2^64: below VPD_MAX_TOTAL
+ * for an export, wrapping only in KUnit's tables of impossible lengths.
+ * Same size as struct vfio_region_dma_range, so the user's copy is
+ * converted in place (export.c).
+ */
 struct vpd_range {
-	u64 offset;		/* offset in the BAR, as given by the user */
 	phys_addr_t phys;	/* CPU physical address */
-	u64 len;
-	u64 buf_off;		/* where the range starts in the buffer */
+	u64 end;		/* buffer offset just past the range */
 };
+
+static inline u64 vpd_range_start(const struct vpd_range *r, u32 i)
+{
+	return i ? r[i - 1].end : 0;
+}
+
+static inline u64 vpd_range_len(const struct vpd_range *r, u32 i)
+{
+	return r[i].end - vpd_range_start(r, i);
+}
 
 /*
  * Per-device export context.  Separately allocated and reference counted
@@ -265,12 +290,6 @@ struct vpd_bar {
 	u64 len;			/* resource length, 0: no BAR */
 	u64 bus_off;			/* bus address - CPU physical address */
 	bool mem;			/* memory (not I/O port) BAR */
-	/*
-	 * Set at open (vpd_bars_reserve()), before the device fd reaches
-	 * the user; read by the export ioctl, which cannot run concurrently
-	 * with open or close.
-	 */
-	bool reserved;			/* vfio-pci holds the region */
 };
 
 struct vpd_backend;
@@ -325,6 +344,14 @@ struct vpd_export {
 	 * read locklessly by a revoke waiting on ctx->unmap_wq.
 	 */
 	atomic_t nr_maps;
+
+	/*
+	 * Entries of every sg table of this export (vpd_sg_count() of the
+	 * immutable ranges), counted at the first map that needs it, so
+	 * that each later map walks the ranges once, not twice.  0: not
+	 * counted yet.  Guarded by dmabuf->resv.
+	 */
+	unsigned int sg_nents;
 };
 
 /* Per-attachment exporter state (attach->priv). */
@@ -389,15 +416,57 @@ int vpd_p2p_cache_show(struct seq_file *s, void *unused);	/* debugfs */
 int vpd_p2p_init(void);
 void vpd_p2p_exit(void);
 void vpd_bars_init(struct vpd_device *vd);
-void vpd_bars_reserve(struct vpd_device *vd);
+/*
+ * How often an export asks for a BAR's region that vfio-pci's own first
+ * use holds but has not mapped yet, 50-100 us apart (vpd_bar_reserve()).
+ */
+#define VPD_BAR_RESERVE_TRIES	100
+bool vpd_bar_reserve(struct vpd_device *vd, u32 i);
 bool vpd_p2p_key(int domain, u16 dev_id, unsigned long *key);	/* logic.c */
 
 /* sg.c */
 /* Longest sg entry: page aligned, and sg_dma_len is 32 bits. */
 #define VPD_MAX_SEG	((u64)ALIGN_DOWN(UINT_MAX, PAGE_SIZE))
 
-bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr, u32 *idx,
-			    phys_addr_t *phys, u64 *len);	/* logic.c */
+/*
+ * Iterate @r[0..@nr) in user order, merging each range into the run before
+ * it when it starts exactly where that run ends.  Returns false when done;
+ * else the run is @phys + @len and *@idx moves past it.  A run is only
+ * extended when neither its end address nor its length wraps around, so a
+ * run is always a real, contiguous window (wrapping ranges stay apart).
+ * Inline: the map fills its sg table with it, once per range.
+ */
+static inline bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr,
+					  u32 *idx, phys_addr_t *phys,
+					  u64 *len)
+{
+	u32 i = *idx;
+	u64 start, run, pend, next;
+
+	if (i >= nr)
+		return false;
+	/*
+	 * A run is contiguous in the buffer by construction: its length
+	 * after range k is r[k].end - start, with no sum of lengths to
+	 * take.  It wraps exactly when that difference shrinks.
+	 */
+	start = vpd_range_start(r, i);
+	*phys = r[i].phys;
+	run = r[i].end - start;
+	for (i++; i < nr; i++) {
+		if (check_add_overflow((u64)*phys, run, &pend) ||
+		    (u64)r[i].phys != pend)
+			break;
+		next = r[i].end - start;
+		if (next < run)
+			break;
+		run = next;
+	}
+	*len = run;
+	*idx = i;
+	return true;
+}
+
 u32 vpd_ranges_find(const struct vpd_range *r, u32 nr,
 		    u64 off);				/* logic.c */
 int vpd_sg_count(const struct vpd_range *r, u32 nr,
@@ -412,12 +481,13 @@ void vpd_sgt_unmap(struct sg_table *sgt, struct device *dev,
 struct vpd_backend {
 	const char *name;
 	/*
-	 * Check ranges of @bar beyond the generic BAR checks.  Called with
+	 * Check ranges of @bar beyond the generic BAR checks (after
+	 * export.c converted them: phys and end).  Called with
 	 * ctx->lock held; @decoding tells whether device registers may be
 	 * read now.  Returns 0 or a negative errno.
 	 */
 	int (*validate)(struct vpd_device *vd, u32 bar, bool decoding,
-			const struct vfio_region_dma_range *ranges, u32 nr);
+			const struct vpd_range *ranges, u32 nr);
 };
 
 const struct vpd_backend *vpd_backend_select(struct pci_dev *pdev);
@@ -438,7 +508,26 @@ void vpd_unblock(struct vpd_device *vd, unsigned int reasons);
 void vpd_update(struct vpd_device *vd, unsigned int set, unsigned int clear);
 void vpd_hold(struct vpd_device *vd);
 void vpd_sync(struct vpd_device *vd, bool release_hold);
-void vpd_resync_if_stale(struct vpd_device *vd);
+void vpd_opened(struct vpd_device *vd);
+
+/*
+ * Some changes back to a decoding state happen without us: vfio-pci
+ * leaves low power on its own when a wakeup eventfd fires, and a PCI core
+ * reset (sysfs, AER recovery) may bring a device from D3 back to D0.  The
+ * observed reasons are therefore re-derived at every ioctl and config
+ * write while one of them is set.  The unlocked read is only a hint: both
+ * reasons are set only by vpd_sync() itself, under the locks.  Inline:
+ * every ioctl of the device runs it (two loads and a test, not a call).
+ */
+static inline void vpd_resync_if_stale(struct vpd_device *vd)
+{
+	/* Racy on purpose: a stale hint only costs or skips one sync. */
+	unsigned int blocked = data_race(READ_ONCE(vd->ctx->blocked));
+
+	if (unlikely(blocked & (VPD_BLOCK_DECODE | VPD_BLOCK_LOWPOWER)))
+		vpd_sync(vd, false);
+}
+
 void vpd_error_recovered(struct vpd_device *vd);
 bool vpd_ctx_blocked(struct vpd_ctx *ctx);
 void vpd_export_mapped(struct vpd_export *exp);

@@ -39,6 +39,16 @@
  *                           Section "upstream" compares the two in one
  *                           run whatever this says.
  *   BENCH_PERF_ONLY=a,b     run only these sections
+ *   BENCH_PERF_PROFILE=f,g  profile instead of measure: ftrace's
+ *                           function_graph tracer on the functions
+ *                           matching these globs, around the first
+ *                           alternation of each row of sections vfio and
+ *                           upstream, for each driver; prints the
+ *                           functions that took most time as
+ *                           @@PROF,label,driver,function,calls,total_ns
+ *                           (inclusive; under BENCH_CLOCK=icount ns are
+ *                           instructions). The rows' times of such a run
+ *                           include the tracer's cost: not for tables.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,6 +88,146 @@ static char fail_why[192];
 /* Rows of the running section that were not well formed. */
 static int bad_rows;
 static int rows;
+
+/* ------------------------------------------------------------------ */
+/* Profiles (BENCH_PERF_PROFILE): ftrace function_graph, summed.       */
+
+#define TRACEFS		"/sys/kernel/debug/tracing/"
+#define PROF_FUNCS	512
+#define PROF_TOP	12
+
+static const char *prof_globs;	/* NULL: no profiling */
+static bool prof_now;		/* the current alternation is profiled */
+
+static int tracefs_write_flags(const char *file, const char *val, int flags)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "%s", file);
+	fd = open(path, O_WRONLY | flags);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int tracefs_write(const char *file, const char *val)
+{
+	return tracefs_write_flags(file, val, O_TRUNC);
+}
+
+/*
+ * Start tracing the functions of prof_globs, one glob at a time: a glob
+ * that matches nothing in this kernel (another driver's functions) is
+ * refused alone, and the others still count.
+ */
+static void prof_begin(void)
+{
+	char globs[512], *tok, *save;
+
+	if (!prof_globs || !prof_now)
+		return;
+	snprintf(globs, sizeof(globs), "%s", prof_globs);
+	tracefs_write("tracing_on", "0");
+	tracefs_write("current_tracer", "nop");
+	tracefs_write("buffer_size_kb", "8192");
+	tracefs_write("set_ftrace_filter", "");
+	for (tok = strtok_r(globs, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		tracefs_write_flags("set_ftrace_filter", tok, O_APPEND);
+	tracefs_write("current_tracer", "function_graph");
+	tracefs_write("options/funcgraph-tail", "1");
+	tracefs_write("options/funcgraph-irqs", "0");
+	tracefs_write("options/funcgraph-proc", "0");
+	tracefs_write("trace", "");
+	tracefs_write("tracing_on", "1");
+}
+
+struct prof_fn {
+	char name[64];
+	unsigned long calls;
+	double ns;
+};
+
+static int cmp_prof(const void *a, const void *b)
+{
+	const struct prof_fn *x = a, *y = b;
+
+	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : 0;
+}
+
+/*
+ * Stop, and sum the trace: a line "<dur> us | name();" (a leaf) or
+ * "<dur> us | } /\* name *\/" (funcgraph-tail) closes a call of name
+ * lasting dur. Prints the PROF_TOP functions of most inclusive time.
+ */
+static void prof_end(const char *label, const char *driver)
+{
+	static struct prof_fn fn[PROF_FUNCS];
+	int n = 0, i, lost = 0;
+	char line[512];
+	FILE *f;
+
+	if (!prof_globs || !prof_now)
+		return;
+	tracefs_write("tracing_on", "0");
+	f = fopen(TRACEFS "trace", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *bar = strchr(line, '|'), *p, *name, *end;
+		double dur = 0;
+
+		if (line[0] == '#' || !bar)
+			continue;
+		/* The duration: the number before " us" left of the bar. */
+		for (p = line; p < bar; p++)
+			if (*p >= '0' && *p <= '9') {
+				dur = strtod(p, &end);
+				if (end < bar && !strncmp(end, " us", 3))
+					break;
+				p = end;
+				dur = 0;
+			}
+		if (dur <= 0)
+			continue;
+		name = bar + 1;
+		while (*name == ' ')
+			name++;
+		if (!strncmp(name, "} /* ", 5))
+			name += 5;
+		else if (*name == '}')
+			continue;
+		end = name + strcspn(name, "( *\n");
+		*end = 0;
+		for (i = 0; i < n && strcmp(fn[i].name, name); i++)
+			;
+		if (i == n) {
+			if (n == PROF_FUNCS) {
+				lost++;
+				continue;
+			}
+			snprintf(fn[n].name, sizeof(fn[n].name), "%s", name);
+			fn[n].calls = 0;
+			fn[n].ns = 0;
+			n++;
+		}
+		fn[i].calls++;
+		fn[i].ns += dur * 1e3;
+	}
+	if (f)
+		fclose(f);
+	tracefs_write("current_tracer", "nop");
+	qsort(fn, n, sizeof(*fn), cmp_prof);
+	for (i = 0; i < n && i < PROF_TOP; i++)
+		printf("@@PROF,%s,%s,%s,%lu,%.0f\n", label, driver, fn[i].name,
+		       fn[i].calls, fn[i].ns);
+	if (lost)
+		printf("# profile %s/%s: %d lines of further functions dropped\n",
+		       label, driver, lost);
+	fflush(stdout);
+}
 
 /* Repetitions of one alternation: 7 batches as in the issue, 2 when tiny. */
 static int reps(void)
@@ -341,7 +491,11 @@ static int vfio_round(const char *driver, double *t, int rep)
 			close(v.device);
 			v.device = -1;
 		}
+		prof_now = rep == 0;
+		prof_begin();
 		ret = time_op(&v, op, &t[op * MAX_REPS + rep]);
+		prof_end(op_name[op], driver);
+		prof_now = false;
 	}
 	bench_vfio_close(&v);
 	return ret;
@@ -720,6 +874,10 @@ static int sect_scaling(void)
 	return ret;
 }
 
+/* What revoke_case() profiles its revoke as, when prof_now. */
+static char prof_label[48];
+static const char *prof_driver = "";
+
 /* Item 4: revoke and restore time vs live buffers x attachments. */
 static int revoke_case(int nbuf, int natt, double *rev, double *res, int n)
 {
@@ -758,9 +916,11 @@ static int revoke_case(int nbuf, int natt, double *rev, double *res, int n)
 			ret = edu_map(imps[i]);
 		if (ret)
 			break;
+		prof_begin();
 		t0 = now_s();
 		ret = rv_set_memory(&exp_dev, false);
 		rev[rep] = now_s() - t0;
+		prof_end(prof_label, prof_driver);
 		if (ret)
 			break;
 		t0 = now_s();
@@ -1040,10 +1200,13 @@ static int up_reps(void)
 static int up_control(int drv, int rep)
 {
 	int iters = tiny ? 20 : 300, imp, i, c, fd, ret = 0;
+	char label[48];
 	int fds[50];
 	double t0;
 
+	prof_now = rep == 0;
 	fill_ranges(1, false);
+	prof_begin();
 	t0 = now_s();
 	for (i = 0; i < iters; i++) {
 		fd = export_ranges(1);
@@ -1052,11 +1215,13 @@ static int up_control(int drv, int rep)
 		close(fd);
 	}
 	up_t[0][drv][rep] = (now_s() - t0) / iters;
+	prof_end("export+close-1", up_driver[drv]);
 	/* The export ioctl alone: the closes come after the timing. */
 	for (c = 0; c < UP_EXPORTS && !ret; c++) {
 		int n = up_iters(up_counts()[c]);
 
 		fill_ranges(up_counts()[c], true);
+		prof_begin();
 		t0 = now_s();
 		for (i = 0; i < n; i++) {
 			fds[i] = export_ranges(up_counts()[c]);
@@ -1066,6 +1231,8 @@ static int up_control(int drv, int rep)
 			}
 		}
 		up_t[1 + c][drv][rep] = (now_s() - t0) / n;
+		snprintf(label, sizeof(label), "export-%u", up_counts()[c]);
+		prof_end(label, up_driver[drv]);
 		while (i-- > 0)
 			close(fds[i]);
 	}
@@ -1079,9 +1246,14 @@ static int up_control(int drv, int rep)
 		uint32_t nr = up_counts()[c % UP_EXPORTS];
 
 		fill_ranges(nr, c >= UP_EXPORTS);
+		prof_begin();
 		ret = up_map_cycle(imp, nr, up_iters(nr), &up_t[r][drv][rep],
 				   &up_nents[r][drv]);
+		snprintf(label, sizeof(label), "map-cycle-%s-%u",
+			 c >= UP_EXPORTS ? "scattered" : "adjacent", nr);
+		prof_end(label, up_driver[drv]);
 	}
+	prof_now = false;
 	close(imp);
 	return ret;
 }
@@ -1105,9 +1277,14 @@ static int up_revoke(int nbuf, int natt, int n)
 			int drv = (rep + k) % UP_NR;
 
 			ret = up_bind(drv);
+			prof_now = rep == 0;
+			snprintf(prof_label, sizeof(prof_label),
+				 "revoke-att%d-%d", natt, nbuf);
+			prof_driver = up_driver[drv];
 			if (!ret)
 				ret = revoke_case(nbuf, natt, &rev[drv][rep],
 						  &res[drv][rep], 1);
+			prof_now = false;
 			if (ret)
 				return ret;
 		}
@@ -1386,6 +1563,9 @@ int main(void)
 	env = getenv("BENCH_EXPORTER");
 	if (env && *env)
 		exporter = env;
+	env = getenv("BENCH_PERF_PROFILE");
+	if (env && *env)
+		prof_globs = env;
 	ksft_print_header();
 	ksft_set_plan(nsec);
 	printf("# bench_perf: scale %s, exporter %s\n", tiny ? "tiny" : "full",
