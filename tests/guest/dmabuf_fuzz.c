@@ -1136,8 +1136,13 @@ static void *racer_main(void *arg)
 	guard = mmap(NULL, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (guard == MAP_FAILED ||
-	    mprotect(guard + PAGE_SIZE, PAGE_SIZE, PROT_NONE))
+	    mprotect(guard + PAGE_SIZE, PAGE_SIZE, PROT_NONE)) {
+		ksft_print_msg("fuzz: racer: no guard page: %s\n",
+			       strerror(errno));
+		if (traced)
+			kcov_close(&k);
 		return NULL;
+	}
 	while (!__atomic_load_n(&g->stop, __ATOMIC_RELAXED)) {
 		pthread_rwlock_rdlock(&f->dev_lock);
 		if (f->dev_open)
@@ -1355,6 +1360,7 @@ TEST_F_TIMEOUT(fuzz, coverage_guided, 7200)
 	ASSERT_EQ(0, ret) TH_LOG("seed %llu failed in sequence %lu (printed above)",
 				 (unsigned long long)seed, g->execs);
 	ASSERT_LT(0, g->map.edges) TH_LOG("KCOV saw none of our module's code");
+	ASSERT_LT(0, g->racer_ops) TH_LOG("the racer thread did not run");
 	free(g->corpus);
 	free(g);
 }
