@@ -501,33 +501,56 @@ TEST_F(exp, argsz_not_checked_against_ranges)
 }
 
 /*
- * Contract: ranges that cannot be read -> EFAULT. The request ends at a
- * page boundary and its ranges would lie in the next, inaccessible page.
+ * Send request @req with only its first @readable bytes readable: they
+ * end at a page boundary, the rest of the request would lie in the next,
+ * inaccessible page. Returns the ioctl's -errno, or its fd closed.
  */
-TEST_F(exp, unreadable_ranges_efault)
+static int feature_at_boundary(int device, const void *req, size_t readable)
 {
-	struct vfio_device_feature_dma_buf req = {
-		.region_index = IVSHMEM_BAR, .nr_ranges = 1,
-	};
-	struct vfio_device_feature *feat;
-	size_t hdr = sizeof(*feat) + sizeof(req);
-	char *p, want[160];
+	char *p;
 	int ret;
 
 	p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, mprotect(p + PAGE, PAGE, PROT_NONE));
-	feat = (struct vfio_device_feature *)(p + PAGE - hdr);
-	feat->argsz = hdr;
-	feat->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	memcpy(feat->data, &req, sizeof(req));
-	ret = ioctl(self->v.device, VFIO_DEVICE_FEATURE, feat);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (mprotect(p + PAGE, PAGE, PROT_NONE)) {
+		ret = -errno;
+		munmap(p, 2 * PAGE);
+		return ret;
+	}
+	memcpy(p + PAGE - readable, req, readable);
+	ret = ioctl(device, VFIO_DEVICE_FEATURE, p + PAGE - readable);
 	if (ret >= 0)
 		close(ret);
-	EXPECT_EQ(-1, ret);
-	EXPECT_EQ(EFAULT, errno);
+	else
+		ret = -errno;
 	munmap(p, 2 * PAGE);
+	return ret;
+}
+
+struct feature_req {
+	struct vfio_device_feature hdr;
+	struct vfio_device_feature_dma_buf get;
+	struct vfio_region_dma_range r;
+} __attribute__((packed));
+
+/*
+ * Contract: ranges that cannot be read -> EFAULT. The header and the
+ * feature's arguments are readable, the one range is not.
+ */
+TEST_F(exp, unreadable_ranges_efault)
+{
+	struct feature_req req = {
+		.hdr.argsz = sizeof(req.hdr) + sizeof(req.get),
+		.hdr.flags = VFIO_DEVICE_FEATURE_GET |
+			     VFIO_DEVICE_FEATURE_DMA_BUF,
+		.get.region_index = IVSHMEM_BAR, .get.nr_ranges = 1,
+	};
+	char want[160];
+
+	EXPECT_EQ(-EFAULT, feature_at_boundary(self->v.device, &req,
+					       sizeof(req.hdr) + sizeof(req.get)));
 	snprintf(want, sizeof(want), "%s: dma-buf export refused: 1 ranges not readable",
 		 self->bdf);
 	EXPECT_OURS_LOGGED(self->kmsg, want);
@@ -540,25 +563,17 @@ TEST_F(exp, unreadable_ranges_efault)
  */
 TEST_F(exp, unreadable_arguments_efault)
 {
-	struct vfio_device_feature *feat;
-	char *p, want[160];
-	int ret;
+	struct feature_req req = {
+		.hdr.argsz = sizeof(req),
+		.hdr.flags = VFIO_DEVICE_FEATURE_GET |
+			     VFIO_DEVICE_FEATURE_DMA_BUF,
+		.get.region_index = IVSHMEM_BAR, .get.nr_ranges = 1,
+		.r.length = PAGE,
+	};
+	char want[160];
 
-	p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, mprotect(p + PAGE, PAGE, PROT_NONE));
-	feat = (struct vfio_device_feature *)(p + PAGE - sizeof(*feat) - 4);
-	feat->argsz = sizeof(*feat) +
-		      sizeof(struct vfio_device_feature_dma_buf) +
-		      sizeof(struct vfio_region_dma_range);
-	feat->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	ret = ioctl(self->v.device, VFIO_DEVICE_FEATURE, feat);
-	if (ret >= 0)
-		close(ret);
-	EXPECT_EQ(-1, ret);
-	EXPECT_EQ(EFAULT, errno);
-	munmap(p, 2 * PAGE);
+	EXPECT_EQ(-EFAULT, feature_at_boundary(self->v.device, &req,
+					       sizeof(req.hdr) + 4));
 	snprintf(want, sizeof(want), "%s: dma-buf export refused: arguments not readable",
 		 self->bdf);
 	EXPECT_OURS_LOGGED(self->kmsg, want);
