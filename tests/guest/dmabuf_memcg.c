@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What one export allocates is charged to the memory cgroup of the process
- * that asks for it (GFP_KERNEL_ACCOUNT in driver/export.c): the vpd_export,
- * its copy of the ranges (24 bytes each, 1.5 MiB for 65536), and the
- * transient copy of the user's ranges (16 bytes each). The test runs in a
- * cgroup v2 child group of its own and compares memory.current and
- * memory.peak around an export of 65536 ranges.
+ * that asks for it (GFP_KERNEL_ACCOUNT in driver/export.c): the vpd_export
+ * and its ranges (the checked copy of the user's, converted in place: 16
+ * bytes each, 1 MiB for 65536). The test runs in a cgroup v2 child group of
+ * its own and compares memory.current and memory.peak around an export of
+ * 65536 ranges.
  *
  * memcg charges pages in per-CPU batches of 64 (256 KiB), so a delta is
  * exact only to about that much: the thresholds sit well between what is
- * charged with accounting (>= 1 MiB) and without (a few KiB).
+ * charged with accounting (>= 1 MiB) and without (a few KiB). A page or so
+ * charged meanwhile (an fd table that grew, a slab page) stays after the
+ * release: the release must give back all but SLACK.
  *
  * Kernels without cgroup v2's memory controller (the debug kernel is built
  * from tinyconfig) skip, saying so.
@@ -34,6 +36,7 @@
 #define NR		65536U
 #define BAR2_PAGES	4096U
 #define MIB		(1L << 20)
+#define SLACK		(64L << 10)
 
 FIXTURE(memcg)
 {
@@ -161,12 +164,12 @@ TEST_F(memcg, live_export_charged_until_released)
 	ASSERT_EQ(0, cg_read_long(self->cg, "memory.current", &live));
 	TH_LOG("memory.current %ld -> %ld with the export", before, live);
 	EXPECT_LE(MIB, live - before)
-		TH_LOG("the export's 1.5 MiB of ranges are not charged to us");
+		TH_LOG("the export's 1 MiB of ranges is not charged to us");
 
 	close(fd);
 	ASSERT_EQ(0, cg_read_long(self->cg, "memory.current", &after));
 	TH_LOG("memory.current %ld after the release", after);
-	EXPECT_LE(MIB, live - after)
+	EXPECT_LE(live - before - SLACK, live - after)
 		TH_LOG("releasing the export did not uncharge us");
 }
 
