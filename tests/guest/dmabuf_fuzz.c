@@ -941,6 +941,7 @@ static int run_seq(struct fz *f, struct fz_guide *g, const struct fz_seq *q,
 {
 	unsigned int i;
 	enum fz_op op;
+	int ret;
 
 	*fresh = 0;
 	kcov_reset(&g->kcov);
@@ -952,9 +953,9 @@ static int run_seq(struct fz *f, struct fz_guide *g, const struct fz_seq *q,
 			return -1;
 		*fresh += kcov_fold(&g->kcov, &g->map);
 	}
-	i = world_reset(f);
+	ret = world_reset(f);
 	*fresh += kcov_fold(&g->kcov, &g->map);
-	return i ? -1 : 0;
+	return ret;
 }
 
 static void corpus_load(struct fz_guide *g, const char *path)
