@@ -239,22 +239,27 @@ static void model_revoke_all(struct fz *f)
 		f->imp[i].mapped = false;
 }
 
-static int export_req(int device, uint32_t region, uint32_t open_flags,
-		      uint32_t flags, const struct fz_range *r, uint32_t nr,
-		      uint32_t nr_claimed, long argsz_delta)
+/* Room for one export request with up to MAX_RANGES ranges. */
+#define REQ_MAX		(sizeof(struct vfio_device_feature) + \
+			 sizeof(struct vfio_device_feature_dma_buf) + \
+			 MAX_RANGES * sizeof(struct vfio_region_dma_range))
+
+/*
+ * Fill @mem (REQ_MAX bytes) with an export request of @nr ranges that
+ * claims @nr_claimed and an argsz @argsz_delta off; returns its length.
+ */
+static size_t build_req(uint8_t *mem, uint32_t region, uint32_t open_flags,
+			uint32_t flags, const struct fz_range *r, uint32_t nr,
+			uint32_t nr_claimed, long argsz_delta)
 {
-	uint8_t mem[sizeof(struct vfio_device_feature) +
-		    sizeof(struct vfio_device_feature_dma_buf) +
-		    MAX_RANGES * sizeof(struct vfio_region_dma_range)];
 	struct vfio_device_feature *hdr = (void *)mem;
 	struct vfio_device_feature_dma_buf *get = (void *)hdr->data;
 	struct vfio_region_dma_range *dr = get->dma_ranges;
+	size_t len = sizeof(*hdr) + sizeof(*get) + nr * sizeof(*dr);
 	uint32_t i;
-	int fd;
 
-	memset(mem, 0, sizeof(mem));
-	hdr->argsz = sizeof(*hdr) + sizeof(*get) + nr * sizeof(*dr) +
-		     argsz_delta;
+	memset(mem, 0, REQ_MAX);
+	hdr->argsz = len + argsz_delta;
 	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
 	get->region_index = region;
 	get->open_flags = open_flags;
@@ -264,19 +269,36 @@ static int export_req(int device, uint32_t region, uint32_t open_flags,
 		dr[i].offset = r[i].off;
 		dr[i].length = r[i].len;
 	}
+	return len;
+}
+
+static int export_req(int device, uint32_t region, uint32_t open_flags,
+		      uint32_t flags, const struct fz_range *r, uint32_t nr,
+		      uint32_t nr_claimed, long argsz_delta)
+{
+	uint8_t mem[REQ_MAX];
+	int fd;
+
+	build_req(mem, region, open_flags, flags, r, nr, nr_claimed,
+		  argsz_delta);
 	fd = ioctl(device, VFIO_DEVICE_FEATURE, mem);
 	return fd < 0 ? -errno : fd;
 }
 
-/* Pick 1..MAX_RANGES valid page ranges inside the first SPAN of the BAR. */
-static uint32_t pick_ranges(struct fz *f, struct fz_range *r)
+/*
+ * Pick 1..MAX_RANGES valid page ranges inside the first SPAN of the BAR,
+ * drawn from @state (the model's f->rng, or the racer's own).
+ */
+static uint32_t pick_ranges(uint64_t *state, struct fz_range *r)
 {
-	uint32_t nr = 1 + fz_below(f, MAX_RANGES), i;
+	uint32_t nr = 1 + (uint32_t)(splitmix(state) % MAX_RANGES), i;
 	uint32_t pages = SPAN / PAGE_SIZE;
 
 	for (i = 0; i < nr; i++) {
-		r[i].off = (uint64_t)fz_below(f, pages - 4) * PAGE_SIZE;
-		r[i].len = (uint64_t)(1 + fz_below(f, 4)) * PAGE_SIZE;
+		r[i].off = (uint64_t)(uint32_t)(splitmix(state) % (pages - 4)) *
+			   PAGE_SIZE;
+		r[i].len = (uint64_t)(1 + (uint32_t)(splitmix(state) % 4)) *
+			   PAGE_SIZE;
 	}
 	return nr;
 }
@@ -388,7 +410,7 @@ static void child_body(struct fz *f, unsigned int iters)
 
 	imp = rv_imp_open();
 	for (i = 0; i < iters; i++) {
-		nr = pick_ranges(f, r);
+		nr = pick_ranges(&f->rng, r);
 		buf = export_req(f->d.v.device, BAR, O_RDWR, 0, r, nr, nr, 0);
 		if (buf < 0 || imp < 0)
 			continue;
@@ -456,7 +478,7 @@ static int do_op(struct fz *f, enum fz_op op)
 		o = new_obj(f);
 		if (s < 0 || o < 0 || !f->dev_open)
 			return 0;
-		nr = pick_ranges(f, r);
+		nr = pick_ranges(&f->rng, r);
 		fd = export_req(f->d.v.device, BAR,
 				(rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0,
 				r, nr, nr, 0);
@@ -483,7 +505,7 @@ static int do_op(struct fz *f, enum fz_op op)
 
 		if (!f->dev_open)
 			return 0;
-		nr = pick_ranges(f, r);
+		nr = pick_ranges(&f->rng, r);
 		claimed = nr;
 		switch (fz_below(f, 9)) {
 		case 0: claimed = 0; break;
@@ -1029,28 +1051,13 @@ static void racer_mmap(int fd, uint64_t size, uint64_t *rng)
 static void racer_efault(struct fz *f, uint8_t *guard, uint32_t nr,
 			 const struct fz_range *r, uint64_t *rng)
 {
-	uint8_t mem[sizeof(struct vfio_device_feature) +
-		    sizeof(struct vfio_device_feature_dma_buf) +
-		    MAX_RANGES * sizeof(struct vfio_region_dma_range)];
-	struct vfio_device_feature *hdr = (void *)mem;
-	struct vfio_device_feature_dma_buf *get = (void *)hdr->data;
-	size_t len = sizeof(*hdr) + sizeof(*get) +
-		     nr * sizeof(get->dma_ranges[0]);
-	size_t cut = 1 + splitmix(rng) % (len - sizeof(*hdr));
+	uint8_t mem[REQ_MAX];
+	size_t len = build_req(mem, BAR, O_RDWR | O_CLOEXEC, 0, r, nr, nr, 0);
+	size_t cut = 1 + splitmix(rng) %
+			 (len - sizeof(struct vfio_device_feature));
 	uint8_t *at = guard + PAGE_SIZE - (len - cut);
-	uint32_t i;
 	int fd;
 
-	memset(mem, 0, sizeof(mem));
-	hdr->argsz = len;
-	hdr->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
-	get->region_index = BAR;
-	get->open_flags = O_RDWR | O_CLOEXEC;
-	get->nr_ranges = nr;
-	for (i = 0; i < nr; i++) {
-		get->dma_ranges[i].offset = r[i].off;
-		get->dma_ranges[i].length = r[i].len;
-	}
 	memcpy(at, mem, len - cut);
 	fd = ioctl(f->d.v.device, VFIO_DEVICE_FEATURE, at);
 	if (fd >= 0)
@@ -1064,17 +1071,14 @@ static void racer_op(struct fz *f, uint8_t *guard, uint64_t *rng)
 	struct vfio_device_feature *hdr = (void *)mem;
 	struct vfio_region_info ri = { .argsz = sizeof(ri) };
 	struct fz_range r[MAX_RANGES];
-	uint32_t nr = 1 + splitmix(rng) % MAX_RANGES, i;
+	uint32_t nr = pick_ranges(rng, r), i;
 	uint64_t size = 0;
 	char path[128];
 	uint16_t cmd;
 	int fd;
 
-	for (i = 0; i < nr; i++) {
-		r[i].off = splitmix(rng) % (SPAN / PAGE_SIZE - 4) * PAGE_SIZE;
-		r[i].len = (1 + splitmix(rng) % 4) * PAGE_SIZE;
+	for (i = 0; i < nr; i++)
 		size += r[i].len;
-	}
 	switch (splitmix(rng) % 8) {
 	case 0:		/* export, read its views, maybe map, close */
 		fd = export_req(f->d.v.device, BAR,
