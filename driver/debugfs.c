@@ -78,7 +78,10 @@ static void vpd_show_export(struct seq_file *s, struct dma_buf *dmabuf)
 			   (u64)(exp->ranges[i].phys - bar_start),
 			   vpd_range_len(exp->ranges, i));
 
-	/* The resv lock guards the attachment list and vpd_attach. */
+	/*
+	 * The resv lock guards the attachment list, vpd_attach and the
+	 * export's tables.  No vpd_attach: a bus path (dmabuf_ops.c).
+	 */
 	dma_resv_lock(dmabuf->resv, NULL);
 	list_for_each_entry(attach, &dmabuf->attachments, node) {
 		struct vpd_attach *va = attach->priv;
@@ -86,8 +89,8 @@ static void vpd_show_export(struct seq_file *s, struct dma_buf *dmabuf)
 		seq_printf(s, "  attach %s: map %s mapped %s\n",
 			   dev_name(attach->dev),
 			   vpd_map_type_name(va ? va->verdict.type :
-					     VPD_MAP_UNKNOWN),
-			   va && va->nr_maps ? "yes" : "no");
+					     VPD_MAP_BUS),
+			   vpd_attach_mapped(exp, attach) ? "yes" : "no");
 	}
 	dma_resv_unlock(dmabuf->resv);
 }

@@ -60,6 +60,7 @@ static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
 			     struct dma_buf_attachment *attach)
 {
 	struct vpd_export *exp = dmabuf->priv;
+	struct vpd_p2p_verdict verdict;
 	struct vpd_attach *va;
 
 	if (!attach->peer2peer) {
@@ -88,10 +89,21 @@ static int vpd_dmabuf_attach(struct dma_buf *dmabuf,
 		return -EOPNOTSUPP;
 	}
 
+	/*
+	 * The bus walk (or its cache) outside the resv lock.  A bus path is
+	 * final (only host-bridge verdicts depend on the allow list) and
+	 * each table carries its type: without pin bookkeeping there is
+	 * nothing to keep (struct vpd_attach).
+	 */
+	vpd_p2p_verdict(exp->ctx, exp->pdev, attach->dev, &verdict);
+	if (verdict.type == VPD_MAP_BUS && !vpd_core_pins_on_map()) {
+		attach->priv = NULL;
+		return 0;
+	}
 	va = kzalloc(sizeof(*va), GFP_KERNEL);
 	if (!va)
 		return -ENOMEM;
-	vpd_p2p_verdict(exp->ctx, exp->pdev, attach->dev, &va->verdict);
+	va->verdict = verdict;
 	attach->priv = va;
 	return 0;
 }
@@ -140,7 +152,7 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 {
 	struct vpd_export *exp = attach->dmabuf->priv;
 	struct vpd_attach *va = attach->priv;
-	struct vpd_p2p_verdict verdict;
+	enum vpd_map_type type = VPD_MAP_BUS;
 	struct sg_table *sgt;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
@@ -161,29 +173,23 @@ static struct sg_table *vpd_dmabuf_map(struct dma_buf_attachment *attach,
 	 *
 	 * p2p_host_bridges may have changed since attach: decide again
 	 * (vpd_p2p_refresh() reuses the topology attach found; no bus walk
-	 * under the resv lock).  unmap undoes each table by va->verdict.type,
-	 * so the verdict is stored only while no table is live or its type
-	 * stays.  A refresh only moves between HOST_BRIDGE and UNSUPPORTED,
-	 * so with tables live a usable verdict always has their type; an
-	 * unusable one is refused below and leaves va->verdict (and its
-	 * generation) as it was, to be decided again at the next map.
+	 * under the resv lock).  Tables already live keep the type they were
+	 * mapped with (struct vpd_sgt).  No va: a bus path, for good.
 	 */
-	verdict = va->verdict;
-	vpd_p2p_refresh(&verdict);
-	if (!va->nr_maps || verdict.type == va->verdict.type)
-		va->verdict = verdict;
-	if (verdict.type != VPD_MAP_BUS &&
-	    verdict.type != VPD_MAP_HOST_BRIDGE) {
-		vpd_p2p_log_refusal(exp->pdev, attach->dev, &verdict);
-		sgt = ERR_PTR(-EINVAL);
-		goto out;
+	if (va) {
+		vpd_p2p_refresh(&va->verdict);
+		type = va->verdict.type;
+		if (type != VPD_MAP_BUS && type != VPD_MAP_HOST_BRIDGE) {
+			vpd_p2p_log_refusal(exp->pdev, attach->dev,
+					    &va->verdict);
+			sgt = ERR_PTR(-EINVAL);
+			goto out;
+		}
 	}
 
-	sgt = vpd_sgt_map(exp, attach->dev, va->verdict.type, dir);
-	if (!IS_ERR(sgt)) {
-		va->nr_maps++;
+	sgt = vpd_sgt_map(exp, attach, type, dir);
+	if (!IS_ERR(sgt))
 		vpd_export_mapped(exp);
-	}
 out:
 	/* On failure the core unpins right away (MOVE_NOTIFY=n). */
 	if (vpd_core_pins_on_map() && IS_ERR(sgt))
@@ -200,13 +206,7 @@ static void vpd_dmabuf_unmap(struct dma_buf_attachment *attach,
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 
-	/*
-	 * Unmapping never touches the exporter device: it may be closed or
-	 * gone by now (revoked buffers are unmapped after the fact).
-	 */
-	vpd_sgt_unmap(sgt, attach->dev, va->verdict.type, dir);
-	if (va->nr_maps)
-		va->nr_maps--;
+	vpd_sgt_unmap(exp, sgt, dir);
 	/* A revoke may be waiting for this one (revoke.c). */
 	vpd_export_unmapped(exp);
 	if (vpd_core_pins_on_map())

@@ -121,6 +121,7 @@ static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 	}
 	exp->ranges = vr;
 	INIT_LIST_HEAD(&exp->node);
+	INIT_LIST_HEAD(&exp->tables);
 	exp->nr_ranges = nr;
 	exp->region = bar;
 	exp->size = size;

@@ -100,27 +100,26 @@ static long vpd_report_period(void)
  * Name, in the kernel log, every importer that keeps a revoked export
  * busy: one that still holds a mapping, or all of them when only fences
  * are pending (the core does not say whose they are).  The resv lock
- * guards the attachment list and each vpd_attach; it is taken only
- * briefly, since importers need it to unmap.
+ * guards the attachment list and the export's list of tables; it is taken
+ * only briefly, since importers need it to unmap.
  */
 static void vpd_export_report(struct vpd_export *exp, bool fenced,
 			      unsigned int waited_ms)
 {
 	struct dma_buf_attachment *attach;
-	struct vpd_attach *va;
-	bool named = false;
+	bool named = false, mapped;
 
 	dma_resv_lock(exp->dmabuf->resv, NULL);
 	list_for_each_entry(attach, &exp->dmabuf->attachments, node) {
-		va = attach->priv;
-		if (!fenced && (!va || !va->nr_maps))
+		mapped = vpd_attach_mapped(exp, attach);
+		if (!fenced && !mapped)
 			continue;
 		dev_warn(&exp->pdev->dev,
 			 "revoke of export %llu waiting %u ms for importer %s: %s%s%s\n",
 			 exp->id, waited_ms, dev_name(attach->dev),
 			 fenced ? "fences pending" : "",
-			 fenced && va && va->nr_maps ? ", " : "",
-			 va && va->nr_maps ? "mapping not unmapped" : "");
+			 fenced && mapped ? ", " : "",
+			 mapped ? "mapping not unmapped" : "");
 		named = true;
 	}
 	dma_resv_unlock(exp->dmabuf->resv);

@@ -3,9 +3,9 @@
  * Physical MMIO ranges -> DMA-mapped scatter/gather table for one importer.
  *
  * The table carries no struct pages: MMIO has none, and importers of a P2P
- * dma-buf must only use sg_dma_address()/sg_dma_len().  sg_alloc_table()
- * leaves every page_link empty (only the chain/end marker bits are set), and
- * we fill in the DMA fields alone.
+ * dma-buf must only use sg_dma_address()/sg_dma_len().  Its entries are
+ * zeroed (only the chain/end marker bits are set), and we fill in the DMA
+ * fields alone.
  *
  * Adjacent ranges (in user order) are merged, then cut into segments of at
  * most VPD_MAX_SEG = ALIGN_DOWN(UINT_MAX, PAGE_SIZE) bytes so every segment,
@@ -58,12 +58,48 @@ static void vpd_unmap_segs(struct sg_table *sgt, unsigned int nents,
 				   dir, DMA_ATTR_SKIP_CPU_SYNC);
 }
 
-struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
+/*
+ * The table of @nents entries: inline in the vpd_sgt when they fit, else
+ * chained chunks from sg_alloc_table().  NULL on allocation failure.
+ */
+static struct vpd_sgt *vpd_sgt_alloc(unsigned int nents)
+{
+	struct vpd_sgt *vs;
+
+	if (nents <= VPD_SGT_INLINE) {
+		vs = kzalloc(struct_size(vs, sgl, nents), GFP_KERNEL);
+		if (!vs)
+			return NULL;
+		sg_init_table(vs->sgl, nents);
+		vs->table.sgl = vs->sgl;
+		vs->table.orig_nents = nents;
+		return vs;
+	}
+	vs = kzalloc(sizeof(*vs), GFP_KERNEL);
+	if (!vs)
+		return NULL;
+	if (sg_alloc_table(&vs->table, nents, GFP_KERNEL)) {
+		kfree(vs);
+		return NULL;
+	}
+	return vs;
+}
+
+static void vpd_sgt_free(struct vpd_sgt *vs)
+{
+	if (vs->table.sgl != vs->sgl)
+		sg_free_table(&vs->table);
+	kfree(vs);
+}
+
+struct sg_table *vpd_sgt_map(struct vpd_export *exp,
+			     struct dma_buf_attachment *attach,
 			     enum vpd_map_type type,
 			     enum dma_data_direction dir)
 {
+	struct device *dev = attach->dev;
 	struct scatterlist *sg;
-	struct sg_table *sgt;
+	struct vpd_sgt *vs;
 	unsigned int nents, done = 0;
 	phys_addr_t phys;
 	u32 idx = 0;
@@ -83,14 +119,13 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
 		exp->sg_nents = nents;
 	}
 
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
+	vs = vpd_sgt_alloc(nents);
+	if (!vs)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
-	if (ret)
-		goto err_free;
+	vs->type = type;
+	vs->attach = attach;
 
-	sg = sgt->sgl;
+	sg = vs->table.sgl;
 	while (vpd_ranges_next_merged(exp->ranges, exp->nr_ranges, &idx,
 				      &phys, &len)) {
 		if (type == VPD_MAP_HOST_BRIDGE &&
@@ -131,22 +166,40 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
 		}
 	}
 	/* Every entry is DMA-mapped; nents is the count importers walk. */
-	sgt->nents = done;
-	return sgt;
+	vs->table.nents = done;
+	list_add(&vs->node, &exp->tables);
+	return &vs->table;
 
 err_unmap:
-	vpd_unmap_segs(sgt, done, dev, type, dir);
-	sg_free_table(sgt);
-err_free:
-	kfree(sgt);
+	vpd_unmap_segs(&vs->table, done, dev, type, dir);
+	vpd_sgt_free(vs);
 	return ERR_PTR(ret);
 }
 
-/* Mirror of vpd_sgt_map(). */
-void vpd_sgt_unmap(struct sg_table *sgt, struct device *dev,
-		   enum vpd_map_type type, enum dma_data_direction dir)
+/*
+ * Mirror of vpd_sgt_map().  Never touches the exporter device: it may be
+ * closed or gone by now (revoked buffers are unmapped after the fact).
+ */
+void vpd_sgt_unmap(struct vpd_export *exp, struct sg_table *sgt,
+		   enum dma_data_direction dir)
 {
-	vpd_unmap_segs(sgt, sgt->nents, dev, type, dir);
-	sg_free_table(sgt);
-	kfree(sgt);
+	struct vpd_sgt *vs = container_of(sgt, struct vpd_sgt, table);
+
+	dma_resv_assert_held(exp->dmabuf->resv);
+	list_del(&vs->node);
+	vpd_unmap_segs(sgt, sgt->nents, vs->attach->dev, vs->type, dir);
+	vpd_sgt_free(vs);
+}
+
+/* Does @attach hold a table of @exp?  For reports and debugfs only. */
+bool vpd_attach_mapped(struct vpd_export *exp,
+		       struct dma_buf_attachment *attach)
+{
+	struct vpd_sgt *vs;
+
+	dma_resv_assert_held(exp->dmabuf->resv);
+	list_for_each_entry(vs, &exp->tables, node)
+		if (vs->attach == attach)
+			return true;
+	return false;
 }

@@ -340,10 +340,14 @@ struct vpd_export {
 	bool dead;			/* revoked for good (close/remove) */
 
 	/*
-	 * Live sg tables of all attachments.  Changed under dmabuf->resv,
-	 * read locklessly by a revoke waiting on ctx->unmap_wq.
+	 * Live sg tables of all attachments: their count, changed under
+	 * dmabuf->resv and read locklessly by a revoke waiting on
+	 * ctx->unmap_wq, and the tables themselves (vpd_sgt::node), guarded
+	 * by dmabuf->resv, so that a report or debugfs can say which
+	 * attachment holds one.
 	 */
 	atomic_t nr_maps;
+	struct list_head tables;
 
 	/*
 	 * Entries of every sg table of this export (vpd_sg_count() of the
@@ -354,20 +358,44 @@ struct vpd_export {
 	unsigned int sg_nents;
 };
 
-/* Per-attachment exporter state (attach->priv). */
+/*
+ * Per-attachment exporter state (attach->priv), only where there is some
+ * to keep: an importer that reaches the BAR by bus address, on a kernel
+ * whose core does not pin on map, has none (attach->priv is NULL), since
+ * its verdict cannot change and each sg table says how it was mapped
+ * (struct vpd_sgt).  Such is every importer below a common switch on
+ * 7.x, and attach then allocates nothing, as upstream's.
+ */
 struct vpd_attach {
 	/*
 	 * Computed at attach; decided again by map (under dmabuf->resv) when
-	 * the allow list changed since, and then only while nr_maps is zero
-	 * or the type stays: unmap undoes a table by this type.
+	 * the allow list changed since.
 	 */
 	struct vpd_p2p_verdict verdict;
 
 	/* Guarded by dmabuf->resv. */
-	unsigned int nr_maps;		/* live sg tables */
 	bool pin_pending;		/* see dmabuf_ops.c: pin mechanism */
 	unsigned int unpin_due;		/* core unpins expected */
 };
+
+/*
+ * One sg table given to an importer by map (sg.c), freed by its unmap.
+ * It carries how its entries were mapped, so unmap needs no attachment
+ * state, and up to VPD_SGT_INLINE entries in the same allocation, so a
+ * map of a few runs allocates once (sg_alloc_table() would add a second
+ * allocation for the entries).  Larger tables come from sg_alloc_table().
+ */
+struct vpd_sgt {
+	struct sg_table table;		/* what the importer gets */
+	enum vpd_map_type type;		/* immutable */
+	struct dma_buf_attachment *attach;	/* immutable: whose table */
+	struct list_head node;		/* vpd_export::tables, resv-guarded */
+	struct scatterlist sgl[];	/* inline entries, if they fit */
+};
+
+/* Inline entries: the whole vpd_sgt stays within one page. */
+#define VPD_SGT_INLINE \
+	((PAGE_SIZE - sizeof(struct vpd_sgt)) / sizeof(struct scatterlist))
 
 static inline struct vpd_device *vpd_from_vdev(struct vfio_device *vdev)
 {
@@ -471,11 +499,14 @@ u32 vpd_ranges_find(const struct vpd_range *r, u32 nr,
 		    u64 off);				/* logic.c */
 int vpd_sg_count(const struct vpd_range *r, u32 nr,
 		 unsigned int *nents);			/* logic.c */
-struct sg_table *vpd_sgt_map(struct vpd_export *exp, struct device *dev,
+struct sg_table *vpd_sgt_map(struct vpd_export *exp,
+			     struct dma_buf_attachment *attach,
 			     enum vpd_map_type type,
 			     enum dma_data_direction dir);
-void vpd_sgt_unmap(struct sg_table *sgt, struct device *dev,
-		   enum vpd_map_type type, enum dma_data_direction dir);
+void vpd_sgt_unmap(struct vpd_export *exp, struct sg_table *sgt,
+		   enum dma_data_direction dir);
+bool vpd_attach_mapped(struct vpd_export *exp,
+		       struct dma_buf_attachment *attach);
 
 /* backend.c */
 struct vpd_backend {
