@@ -12,7 +12,7 @@
  *   (someone else holds it: vpd_bar_reserve(), p2p.c)
  *   nr_ranges > VPD_MAX_RANGES (upstream: kmalloc fails)        -ENOMEM
  *   ranges unreadable                                          -EFAULT
- *   then vpd_ranges_check() (logic.c):
+ *   then vpd_ranges_convert() (logic.c):
  *   a range empty or not page aligned, total >= 2^63           -EINVAL
  *   BAR not a memory BAR (I/O port)                            -EINVAL
  *   BAR start + offset + length wraps                          -EOVERFLOW
@@ -40,17 +40,20 @@
 	dev_info_ratelimited(&(vd)->core.pdev->dev,			\
 			     "dma-buf export refused: " fmt, ##__VA_ARGS__)
 
-/* vpd_ranges_check() (logic.c), and one log line naming what is wrong. */
-static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
-			    const struct vfio_region_dma_range *r, u32 nr,
-			    size_t *total)
+/*
+ * vpd_ranges_convert() (logic.c), and one log line naming what is wrong.
+ * The range it names is still as the user gave it.
+ */
+static int vpd_convert_ranges(struct vpd_device *vd, u32 bar,
+			      struct vfio_region_dma_range *r, u32 nr,
+			      size_t *total, unsigned int *nents)
 {
 	u64 bar_len = vd->bars[bar].len;
 	struct vpd_range_fault f;
 	u64 off, len;
 	int ret;
 
-	ret = vpd_ranges_check(r, nr, &vd->bars[bar], total, &f);
+	ret = vpd_ranges_convert(r, nr, &vd->bars[bar], total, nents, &f);
 	if (!ret)
 		return 0;
 	off = nr ? r[f.index].offset : 0;
@@ -87,39 +90,25 @@ static int vpd_check_ranges(struct vpd_device *vd, u32 bar,
  * charged to the caller's memory cgroup: a user may keep many exports of
  * up to VPD_MAX_RANGES ranges (4 MiB each) alive.
  *
- * The export takes over @r, the checked copy of the user's ranges, and
- * turns each entry into a struct vpd_range in place: both are 16 bytes,
- * and entry i is read whole before it is written.  No second array, no
- * second pass over a zeroed one (upstream copies into a new array).
+ * The export takes over @vr, the copy of the user's ranges that
+ * vpd_ranges_convert() checked and turned into struct vpd_range in place:
+ * both are 16 bytes.  No second array, no second pass over a zeroed one
+ * (upstream copies into a new array).
  */
 static_assert(sizeof(struct vpd_range) ==
 	      sizeof(struct vfio_region_dma_range));
 
 static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
-					   struct vfio_region_dma_range *r,
-					   u32 nr, size_t size)
+					   struct vpd_range *vr, u32 nr,
+					   size_t size, unsigned int nents)
 {
-	struct vpd_range *vr = (struct vpd_range *)r;
-	phys_addr_t bar_phys = vd->bars[bar].phys;
 	struct vpd_export *exp;
-	u64 end = 0;
-	u32 i;
 
 	exp = kzalloc(sizeof(*exp), GFP_KERNEL_ACCOUNT);
 	if (!exp)
 		return NULL;
-	for (i = 0; i < nr; i++) {
-		u64 off = r[i].offset, len = r[i].length;
-
-		/*
-		 * Neither wraps: vpd_ranges_check() bounded every range by
-		 * the BAR and the sum of the lengths by VPD_MAX_TOTAL.
-		 */
-		end += len;
-		vr[i].phys = bar_phys + off;
-		vr[i].end = end;
-	}
 	exp->ranges = vr;
+	exp->sg_nents = nents;
 	INIT_LIST_HEAD(&exp->node);
 	INIT_LIST_HEAD(&exp->tables);
 	exp->nr_ranges = nr;
@@ -150,6 +139,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 	struct vpd_ctx *ctx = vd->ctx;
 	struct vpd_export *exp;
 	struct dma_buf *dmabuf;
+	unsigned int nents;
 	bool reserved;
 	size_t size;
 	u32 bar;
@@ -215,11 +205,13 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 		goto out_ranges;
 	}
 
-	ret = vpd_check_ranges(vd, bar, ranges, get.nr_ranges, &size);
+	ret = vpd_convert_ranges(vd, bar, ranges, get.nr_ranges, &size,
+				 &nents);
 	if (ret)
 		goto out_ranges;
 
-	exp = vpd_export_alloc(vd, bar, ranges, get.nr_ranges, size);
+	exp = vpd_export_alloc(vd, bar, (struct vpd_range *)ranges,
+			       get.nr_ranges, size, nents);
 	if (!exp) {
 		ret = -ENOMEM;
 		goto out_ranges;

@@ -226,14 +226,25 @@ static const struct vpd_range *vpd_test_ranges(struct kunit *test,
 	return r;
 }
 
-static unsigned int vpd_test_count(struct kunit *test,
-				   const struct vpd_test_range *r, u32 nr)
+/*
+ * Entries the fill of vpd_sgt_map() makes of @vr: each run of
+ * vpd_ranges_next_merged() cut into segments of at most VPD_MAX_SEG.
+ */
+static u64 vpd_test_fill_count(const struct vpd_range *vr, u32 nr)
 {
-	unsigned int n = 0;
+	phys_addr_t phys;
+	u64 len, n = 0;
+	u32 idx = 0;
 
-	KUNIT_EXPECT_EQ(test, 0, vpd_sg_count(vpd_test_ranges(test, r, nr),
-					      nr, &n));
+	while (vpd_ranges_next_merged(vr, nr, &idx, &phys, &len))
+		n += len ? div64_u64(len - 1, VPD_MAX_SEG) + 1 : 0;
 	return n;
+}
+
+static u64 vpd_test_count(struct kunit *test, const struct vpd_test_range *r,
+			  u32 nr)
+{
+	return vpd_test_fill_count(vpd_test_ranges(test, r, nr), nr);
 }
 
 static void vpd_test_sg_single(struct kunit *test)
@@ -340,47 +351,18 @@ static void vpd_test_sg_no_merge_length_wrap(struct kunit *test)
 							&len));
 }
 
-/* UINT_MAX entries still fit; one more does not. */
-static void vpd_test_sg_count_limit(struct kunit *test)
+/* Entries of one run: none for nothing, else its length in segments. */
+static void vpd_test_sg_run_segs(struct kunit *test)
 {
-	/* 0xffffffff entries of 0xfffff000 bytes: 0xffffefff00001000 */
-	const struct vpd_test_range fits[] = {
-		{ .phys = 0, .len = 0xffffefff00001000ULL },
-	};
-	const struct vpd_test_range over[] = {
-		{ .phys = 0, .len = 0xffffefff00001000ULL },
-		{ .phys = 0, .len = PG },
-	};
-	unsigned int n = 0;
-
 	if (PAGE_SIZE != 0x1000)
 		kunit_skip(test, "literals assume 4 KiB pages");
-	KUNIT_EXPECT_EQ(test, 0, vpd_sg_count(vpd_test_ranges(test, fits, 1), 1, &n));
-	KUNIT_EXPECT_EQ(test, UINT_MAX, n);
-	n = 7;
-	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vpd_sg_count(vpd_test_ranges(test, over, 2), 2, &n));
-	KUNIT_EXPECT_EQ(test, 7, n);
-}
-
-/* One range of 2^64 - 1 bytes needs 0x100001001 entries. */
-static void vpd_test_sg_count_overflow(struct kunit *test)
-{
-	const struct vpd_test_range r[] = { { .phys = 0, .len = U64_MAX } };
-	unsigned int n = 7;
-
-	KUNIT_EXPECT_EQ(test, -EOVERFLOW, vpd_sg_count(vpd_test_ranges(test, r, 1), 1, &n));
-	KUNIT_EXPECT_EQ(test, 7, n);
-}
-
-/* Nothing to map is an error, not an empty table. */
-static void vpd_test_sg_count_empty(struct kunit *test)
-{
-	const struct vpd_test_range r[] = { { .phys = 0x1000, .len = 0 } };
-	unsigned int n = 7;
-
-	KUNIT_EXPECT_EQ(test, -EINVAL, vpd_sg_count(vpd_test_ranges(test, r, 1), 0, &n));
-	KUNIT_EXPECT_EQ(test, -EINVAL, vpd_sg_count(vpd_test_ranges(test, r, 1), 1, &n));
-	KUNIT_EXPECT_EQ(test, 7, n);
+	KUNIT_EXPECT_EQ(test, 0, vpd_run_segs(0));
+	KUNIT_EXPECT_EQ(test, 1, vpd_run_segs(PG));
+	KUNIT_EXPECT_EQ(test, 1, vpd_run_segs(SEG));
+	KUNIT_EXPECT_EQ(test, 2, vpd_run_segs(SEG + PG));
+	KUNIT_EXPECT_EQ(test, 2, vpd_run_segs(1ULL << 32));
+	/* The longest run of an export, just below 2^63. */
+	KUNIT_EXPECT_EQ(test, 0x80000801U, vpd_run_segs((1ULL << 63) - PG));
 }
 
 static struct kunit_case vpd_sg_cases[] = {
@@ -391,9 +373,7 @@ static struct kunit_case vpd_sg_cases[] = {
 	KUNIT_CASE(vpd_test_sg_split),
 	KUNIT_CASE(vpd_test_sg_no_merge_across_wrap),
 	KUNIT_CASE(vpd_test_sg_no_merge_length_wrap),
-	KUNIT_CASE(vpd_test_sg_count_limit),
-	KUNIT_CASE(vpd_test_sg_count_overflow),
-	KUNIT_CASE(vpd_test_sg_count_empty),
+	KUNIT_CASE(vpd_test_sg_run_segs),
 	{}
 };
 
@@ -413,19 +393,53 @@ static struct vpd_bar vpd_test_mem_bar(phys_addr_t phys, u64 len)
 	return (struct vpd_bar){ .phys = phys, .len = len, .mem = true };
 }
 
-static int vpd_test_check_bar(const struct vfio_region_dma_range *r, u32 nr,
+/*
+ * vpd_ranges_convert() of a copy of @r (it converts in place), whose
+ * result is kept in *@out when @out is not NULL.
+ */
+static int vpd_test_convert(struct kunit *test,
+			    const struct vfio_region_dma_range *r, u32 nr,
+			    struct vpd_bar bar, size_t *total,
+			    unsigned int *nents, struct vpd_range_fault *f,
+			    const struct vpd_range **out)
+{
+	struct vfio_region_dma_range *copy = NULL;
+	int ret;
+
+	if (nr) {
+		copy = kunit_kmalloc_array(test, nr, sizeof(*r), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, copy);
+		memcpy(copy, r, nr * sizeof(*r));
+	}
+	ret = vpd_ranges_convert(copy, nr, &bar, total, nents, f);
+	if (out)
+		*out = (const struct vpd_range *)copy;
+	return ret;
+}
+
+static int vpd_test_check_bar(struct kunit *test,
+			      const struct vfio_region_dma_range *r, u32 nr,
 			      struct vpd_bar bar, size_t *total,
 			      struct vpd_range_fault *f)
 {
+	unsigned int nents = 0x5a5a;
+	int ret;
+
 	*total = 0x5a5a;
-	return vpd_ranges_check(r, nr, &bar, total, f);
+	ret = vpd_test_convert(test, r, nr, bar, total, &nents,
+			       f, NULL);
+	/* Both or neither. */
+	if (ret && nents != 0x5a5a)
+		return -EBADE;
+	return ret;
 }
 
-static int vpd_test_check(const struct vfio_region_dma_range *r, u32 nr,
+static int vpd_test_check(struct kunit *test,
+			  const struct vfio_region_dma_range *r, u32 nr,
 			  u64 bar_len, size_t *total,
 			  struct vpd_range_fault *f)
 {
-	return vpd_test_check_bar(r, nr, vpd_test_mem_bar(BAR_PHYS, bar_len),
+	return vpd_test_check_bar(test, r, nr, vpd_test_mem_bar(BAR_PHYS, bar_len),
 				  total, f);
 }
 
@@ -440,7 +454,7 @@ static void vpd_test_ranges_ok(struct kunit *test)
 	struct vpd_range_fault f;
 	size_t total;
 
-	KUNIT_EXPECT_EQ(test, 0, vpd_test_check(r, 4, BAR_LEN, &total, &f));
+	KUNIT_EXPECT_EQ(test, 0, vpd_test_check(test, r, 4, BAR_LEN, &total, &f));
 	KUNIT_EXPECT_EQ(test, (size_t)(5 * PG + BAR_LEN), total);
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_OK, f.why);
 }
@@ -451,7 +465,7 @@ static void vpd_test_ranges_none(struct kunit *test)
 	size_t total;
 
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check(NULL, 0, BAR_LEN, &total, &f));
+			vpd_test_check(test, NULL, 0, BAR_LEN, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_NONE, f.why);
 	KUNIT_EXPECT_EQ(test, (size_t)0x5a5a, total);
 }
@@ -475,7 +489,7 @@ static void vpd_test_ranges_unaligned(struct kunit *test)
 		r[1].offset = bad[i].offset;
 		r[1].length = bad[i].length;
 		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
-				    vpd_test_check(r, 2, BAR_LEN, &total, &f),
+				    vpd_test_check(test, r, 2, BAR_LEN, &total, &f),
 				    "case %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, VPD_RANGE_UNALIGNED, f.why,
 				    "case %u", i);
@@ -507,16 +521,16 @@ static void vpd_test_ranges_overflow(struct kunit *test)
 	size_t total;
 
 	KUNIT_EXPECT_EQ(test, -EOVERFLOW,
-			vpd_test_check(r, 2, U64_MAX, &total, &f));
+			vpd_test_check(test, r, 2, U64_MAX, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
 	KUNIT_EXPECT_EQ(test, 1, f.index);
 	if (sizeof(phys_addr_t) < sizeof(u64))
 		kunit_skip(test, "32-bit phys_addr_t");
 	KUNIT_EXPECT_EQ(test, -EOVERFLOW,
-			vpd_test_check(phys_wrap, 1, BAR_LEN, &total, &f));
+			vpd_test_check(test, phys_wrap, 1, BAR_LEN, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
 	KUNIT_EXPECT_EQ(test, -EOVERFLOW,
-			vpd_test_check(end_wrap, 1, BAR_LEN, &total, &f));
+			vpd_test_check(test, end_wrap, 1, BAR_LEN, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
 }
 
@@ -534,11 +548,11 @@ static void vpd_test_ranges_beyond_bar(struct kunit *test)
 	size_t total;
 
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check(ends_after, 1, BAR_LEN, &total, &f));
+			vpd_test_check(test, ends_after, 1, BAR_LEN, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_BEYOND_BAR, f.why);
 	KUNIT_EXPECT_EQ(test, 0, f.index);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check(starts_after, 3, BAR_LEN, &total, &f));
+			vpd_test_check(test, starts_after, 3, BAR_LEN, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_BEYOND_BAR, f.why);
 	KUNIT_EXPECT_EQ(test, 2, f.index);
 }
@@ -564,19 +578,19 @@ static void vpd_test_ranges_total_overflow(struct kunit *test)
 	if (sizeof(size_t) < sizeof(u64))
 		kunit_skip(test, "32-bit size_t: each range alone overflows");
 	/* 2^63 - 4 KiB: the largest size there is. */
-	KUNIT_EXPECT_EQ(test, 0, vpd_test_check_bar(r, 2, all, &total, &f));
+	KUNIT_EXPECT_EQ(test, 0, vpd_test_check_bar(test, r, 2, all, &total, &f));
 	KUNIT_EXPECT_EQ(test, (size_t)((1ULL << 63) - PG), total);
 	/* Exactly 2^63. */
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check_bar(r, 3, all, &total, &f));
+			vpd_test_check_bar(test, r, 3, all, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
 	/* 2^63 in one range. */
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check_bar(&r[3], 1, all, &total, &f));
+			vpd_test_check_bar(test, &r[3], 1, all, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
 	/* Wraps size_t: the range that makes it wrap. */
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check_bar(&r[3], 2, all, &total, &f));
+			vpd_test_check_bar(test, &r[3], 2, all, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
 	KUNIT_EXPECT_EQ(test, 1, f.index);
 }
@@ -596,10 +610,10 @@ static void vpd_test_ranges_not_mem(struct kunit *test)
 	size_t total;
 
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check_bar(ok, 1, io, &total, &f));
+			vpd_test_check_bar(test, ok, 1, io, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_NOT_MEM, f.why);
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check_bar(unaligned, 2, io, &total, &f));
+			vpd_test_check_bar(test, unaligned, 2, io, &total, &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_UNALIGNED, f.why);
 	KUNIT_EXPECT_EQ(test, 1, f.index);
 }
@@ -635,23 +649,23 @@ static void vpd_test_ranges_order(struct kunit *test)
 	size_t total;
 
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check(wrap_then_unaligned, 2, BAR_LEN, &total,
+			vpd_test_check(test, wrap_then_unaligned, 2, BAR_LEN, &total,
 				       &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_UNALIGNED, f.why);
 	KUNIT_EXPECT_EQ(test, 1, f.index);
 	if (sizeof(size_t) == sizeof(u64)) {
 		KUNIT_EXPECT_EQ(test, -EINVAL,
-				vpd_test_check(wrap_and_huge, 2, BAR_LEN,
+				vpd_test_check(test, wrap_and_huge, 2, BAR_LEN,
 					       &total, &f));
 		KUNIT_EXPECT_EQ(test, VPD_RANGE_TOTAL, f.why);
 	}
 	KUNIT_EXPECT_EQ(test, -EINVAL,
-			vpd_test_check(beyond_then_wrap, 2, BAR_LEN, &total,
+			vpd_test_check(test, beyond_then_wrap, 2, BAR_LEN, &total,
 				       &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_BEYOND_BAR, f.why);
 	KUNIT_EXPECT_EQ(test, 0, f.index);
 	KUNIT_EXPECT_EQ(test, -EOVERFLOW,
-			vpd_test_check(wrap_then_beyond, 2, BAR_LEN, &total,
+			vpd_test_check(test, wrap_then_beyond, 2, BAR_LEN, &total,
 				       &f));
 	KUNIT_EXPECT_EQ(test, VPD_RANGE_OVERFLOW, f.why);
 	KUNIT_EXPECT_EQ(test, 0, f.index);
@@ -708,6 +722,78 @@ static void vpd_test_ranges_find_max(struct kunit *test)
 	kvfree(r);
 }
 
+/*
+ * The entries counted while the ranges are converted are what the fill
+ * makes of them (vpd_test_fill_count()), and the ranges are converted:
+ * CPU address and running end.  A BAR of 16 GiB at 64 GiB, so that runs
+ * longer than one segment exist.
+ */
+static void vpd_test_ranges_nents(struct kunit *test)
+{
+	const u64 big = 16ULL << 30, at = 64ULL << 30;
+	static const struct vfio_region_dma_range scattered[] = {
+		{ .offset = 0, .length = PG },
+		{ .offset = 2 * PG, .length = PG },
+		{ .offset = 4 * PG, .length = PG },
+	};
+	static const struct vfio_region_dma_range adjacent[] = {
+		{ .offset = PG, .length = PG },
+		{ .offset = 2 * PG, .length = 3 * PG },
+		{ .offset = 5 * PG, .length = PG },
+		{ .offset = 0, .length = PG },		/* backwards: new run */
+		{ .offset = PG, .length = PG },		/* continues it */
+	};
+	/* 3 GiB + 3 GiB adjacent: one 6 GiB run, two entries. */
+	static const struct vfio_region_dma_range long_run[] = {
+		{ .offset = 0, .length = 3ULL << 30 },
+		{ .offset = 3ULL << 30, .length = 3ULL << 30 },
+		{ .offset = 8ULL << 30, .length = PG },
+	};
+	/* The whole BAR: 16 GiB in segments of 4 GiB - 4 KiB. */
+	static const struct vfio_region_dma_range whole[] = {
+		{ .offset = 0, .length = 16ULL << 30 },
+	};
+	static const struct {
+		const struct vfio_region_dma_range *r;
+		u32 nr;
+		unsigned int nents;
+	} cases[] = {
+		{ scattered, ARRAY_SIZE(scattered), 3 },
+		{ adjacent, ARRAY_SIZE(adjacent), 2 },
+		{ long_run, ARRAY_SIZE(long_run), 3 },
+		{ whole, ARRAY_SIZE(whole), 5 },
+	};
+	struct vpd_bar bar = vpd_test_mem_bar(at, big);
+	const struct vpd_range *vr;
+	struct vpd_range_fault f;
+	unsigned int i, nents;
+	size_t total;
+	u64 end;
+	u32 k;
+
+	if (PAGE_SIZE != 0x1000 || sizeof(size_t) < sizeof(u64))
+		kunit_skip(test, "literals assume 4 KiB pages, 64 bits");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		KUNIT_ASSERT_EQ_MSG(test, 0,
+				    vpd_test_convert(test, cases[i].r,
+						     cases[i].nr, bar, &total,
+						     &nents, &f, &vr),
+				    "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, cases[i].nents, nents, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, (u64)nents,
+				    vpd_test_fill_count(vr, cases[i].nr),
+				    "case %u", i);
+		end = 0;
+		for (k = 0; k < cases[i].nr; k++) {
+			end += cases[i].r[k].length;
+			KUNIT_EXPECT_EQ(test, at + cases[i].r[k].offset,
+					(u64)vr[k].phys);
+			KUNIT_EXPECT_EQ(test, end, vr[k].end);
+		}
+		KUNIT_EXPECT_EQ(test, (size_t)end, total);
+	}
+}
+
 static struct kunit_case vpd_ranges_cases[] = {
 	KUNIT_CASE(vpd_test_ranges_ok),
 	KUNIT_CASE(vpd_test_ranges_none),
@@ -719,6 +805,7 @@ static struct kunit_case vpd_ranges_cases[] = {
 	KUNIT_CASE(vpd_test_ranges_order),
 	KUNIT_CASE(vpd_test_ranges_find),
 	KUNIT_CASE(vpd_test_ranges_find_max),
+	KUNIT_CASE(vpd_test_ranges_nents),
 	{}
 };
 

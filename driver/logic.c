@@ -19,6 +19,15 @@
 
 #include "vpd.h"
 
+/* sg entries of one merged run of @len bytes: 0 for an empty run. */
+static unsigned int vpd_run_segs(u64 len)
+{
+	/* Not DIV_ROUND_UP: len + VPD_MAX_SEG - 1 may wrap. */
+	if (likely(len <= VPD_MAX_SEG))
+		return len != 0;
+	return div64_u64(len - 1, VPD_MAX_SEG) + 1;
+}
+
 /*
  * Ranges of a VFIO_DEVICE_FEATURE_DMA_BUF request against @bar, with
  * upstream's errnos in upstream's order (Linux 7.2, vfio_pci_dmabuf.c:
@@ -34,15 +43,35 @@
  *  4. every range, in order: BAR start + offset or + length wraps the
  *     physical address: -EOVERFLOW; ends beyond the BAR: -EINVAL.
  *
- * The first fault is described in @fault.  On success *@total is the sum
- * of the lengths (the dma-buf size).
+ * The first fault is described in @fault; the ranges before it may have
+ * been converted already, the one it names has not.
+ *
+ * On success each entry of @r is a struct vpd_range now, converted in
+ * place in the pass of step 4 (each read whole before it is written, both
+ * are 16 bytes), *@total is the sum of the lengths (the dma-buf size) and
+ * *@nents the number of sg entries every table of these ranges has: each
+ * run of ranges that continue each other in the BAR, in user order, is
+ * one run (what vpd_ranges_next_merged() makes of them), cut into
+ * segments of at most VPD_MAX_SEG bytes.  Counting here costs a compare
+ * per range in a pass that is made anyway; no map has to count.
  */
-int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
-		     const struct vpd_bar *bar, size_t *total,
-		     struct vpd_range_fault *fault)
+int vpd_ranges_convert(struct vfio_region_dma_range *r, u32 nr,
+		       const struct vpd_bar *bar, size_t *total,
+		       unsigned int *nents, struct vpd_range_fault *fault)
 {
-	size_t sum = 0;
+	struct vpd_range *vr = (struct vpd_range *)r;
+	phys_addr_t run_end = 0;
+	size_t sum = 0, size;
+	unsigned int n = 0;
+	u64 run = 0;
 	u32 i;
+
+	/*
+	 * The count cannot overflow: each run of L bytes has at most
+	 * L / VPD_MAX_SEG + 1 entries, so all of them at most the total
+	 * (below VPD_MAX_TOTAL, step 2) / VPD_MAX_SEG + VPD_MAX_RANGES.
+	 */
+	BUILD_BUG_ON(VPD_MAX_TOTAL / VPD_MAX_SEG + VPD_MAX_RANGES >= UINT_MAX);
 
 	fault->index = 0;
 	fault->why = VPD_RANGE_OK;
@@ -72,12 +101,15 @@ int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
 		fault->why = VPD_RANGE_NOT_MEM;
 		return -EINVAL;
 	}
+	size = sum;
+	sum = 0;
 	for (i = 0; i < nr; i++) {
+		u64 off = r[i].offset, len = r[i].length;
 		phys_addr_t start, end;
 
 		fault->index = i;
-		if (check_add_overflow(bar->phys, r[i].offset, &start) ||
-		    check_add_overflow(start, r[i].length, &end)) {
+		if (check_add_overflow(bar->phys, off, &start) ||
+		    check_add_overflow(start, len, &end)) {
 			fault->why = VPD_RANGE_OVERFLOW;
 			return -EOVERFLOW;
 		}
@@ -86,9 +118,26 @@ int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
 			fault->why = VPD_RANGE_BEYOND_BAR;
 			return -EINVAL;
 		}
+		/*
+		 * A range continuing the run before it extends it (as the
+		 * first range "continues" the empty run at 0); else that run
+		 * is complete.  Neither sum wraps: the total is below 2^63
+		 * and no range's end wraps (checked above).
+		 */
+		if (start != run_end) {
+			n += vpd_run_segs(run);
+			run = 0;
+		}
+		run += len;
+		run_end = end;
+		sum += len;
+		vr[i].phys = start;
+		vr[i].end = sum;
 	}
+	n += vpd_run_segs(run);
 	fault->index = 0;
-	*total = sum;
+	*total = size;
+	*nents = n;
 	return 0;
 }
 
@@ -114,38 +163,6 @@ u32 vpd_ranges_find(const struct vpd_range *r, u32 nr, u64 off)
 			hi = mid;
 	}
 	return lo;
-}
-
-/*
- * Number of sg entries vpd_sgt_map() fills for @r: each merged run cut into
- * segments of at most VPD_MAX_SEG bytes.  -EOVERFLOW if that number does
- * not fit the unsigned int of sg_alloc_table(), -EINVAL if it is zero.
- */
-int vpd_sg_count(const struct vpd_range *r, u32 nr, unsigned int *nents)
-{
-	unsigned int n = 0;
-	phys_addr_t phys;
-	u64 len, segs, rem;
-	u32 idx = 0;
-
-	while (vpd_ranges_next_merged(r, nr, &idx, &phys, &len)) {
-		/*
-		 * Not DIV_ROUND_UP: len + VPD_MAX_SEG - 1 may wrap.  Most
-		 * runs fit one entry: no division for them (an empty run,
-		 * which no export has, takes the division and counts 0).
-		 */
-		if (likely(len && len <= VPD_MAX_SEG))
-			segs = 1;
-		else
-			segs = div64_u64_rem(len, VPD_MAX_SEG, &rem) + !!rem;
-		if (segs > UINT_MAX ||
-		    check_add_overflow(n, (unsigned int)segs, &n))
-			return -EOVERFLOW;
-	}
-	if (!n)
-		return -EINVAL;
-	*nents = n;
-	return 0;
 }
 
 /*

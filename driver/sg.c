@@ -9,9 +9,11 @@
  *
  * Adjacent ranges (in user order) are merged, then cut into segments of at
  * most VPD_MAX_SEG = ALIGN_DOWN(UINT_MAX, PAGE_SIZE) bytes so every segment,
- * not only the first, stays page aligned (sg_dma_len is 32 bits).  Counting
- * and filling walk the ranges with the same iterator (logic.c), so the
- * table is exactly as long as vpd_sg_count() says.
+ * not only the first, stays page aligned (sg_dma_len is 32 bits).  The
+ * export counted the entries while it checked the ranges
+ * (vpd_ranges_convert(), logic.c), with the merge rule of the iterator the
+ * fill walks them with (vpd_ranges_next_merged()); KUnit holds the two
+ * to the same count.
  */
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -100,26 +102,14 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp,
 	struct device *dev = attach->dev;
 	struct scatterlist *sg;
 	struct vpd_sgt *vs;
-	unsigned int nents, done = 0;
+	unsigned int done = 0;
 	phys_addr_t phys;
 	u32 idx = 0;
 	u64 len;
 	int ret;
 
 	dma_resv_assert_held(exp->dmabuf->resv);
-	nents = exp->sg_nents;
-	if (!nents) {
-		ret = vpd_sg_count(exp->ranges, exp->nr_ranges, &nents);
-		if (ret) {
-			dev_info_ratelimited(&exp->pdev->dev,
-					     "dma-buf map refused: no sg table for %u ranges of export %llu (%d)\n",
-					     exp->nr_ranges, exp->id, ret);
-			return ERR_PTR(ret);
-		}
-		exp->sg_nents = nents;
-	}
-
-	vs = vpd_sgt_alloc(nents);
+	vs = vpd_sgt_alloc(exp->sg_nents);
 	if (!vs)
 		return ERR_PTR(-ENOMEM);
 	vs->type = type;
@@ -140,6 +130,11 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp,
 			u64 seg = min(len, VPD_MAX_SEG);
 			dma_addr_t addr;
 
+			/* The count of the export is the fill's (KUnit). */
+			if (WARN_ON_ONCE(!sg)) {
+				ret = -EINVAL;
+				goto err_unmap;
+			}
 			if (type == VPD_MAP_BUS) {
 				addr = phys + exp->bus_off;
 #ifdef HAVE_SG_DMA_MARK_BUS_ADDRESS

@@ -324,6 +324,12 @@ struct vpd_export {
 	u64 bus_off;
 	size_t size;
 	struct vpd_range *ranges;
+	/*
+	 * Entries of every sg table of this export, counted while the
+	 * ranges were checked (vpd_ranges_convert()): no map walks the
+	 * ranges twice.
+	 */
+	unsigned int sg_nents;
 
 	/* Guarded by ctx->lock. */
 	struct list_head node;
@@ -348,14 +354,6 @@ struct vpd_export {
 	 */
 	atomic_t nr_maps;
 	struct list_head tables;
-
-	/*
-	 * Entries of every sg table of this export (vpd_sg_count() of the
-	 * immutable ranges), counted at the first map that needs it, so
-	 * that each later map walks the ranges once, not twice.  0: not
-	 * counted yet.  Guarded by dmabuf->resv.
-	 */
-	unsigned int sg_nents;
 };
 
 /*
@@ -422,9 +420,10 @@ struct vpd_range_fault {
 	enum vpd_range_why why;
 };
 
-int vpd_ranges_check(const struct vfio_region_dma_range *r, u32 nr,
-		     const struct vpd_bar *bar, size_t *total,
-		     struct vpd_range_fault *fault);	/* logic.c */
+int vpd_ranges_convert(struct vfio_region_dma_range *r, u32 nr,
+		       const struct vpd_bar *bar, size_t *total,
+		       unsigned int *nents,
+		       struct vpd_range_fault *fault);	/* logic.c */
 int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 			struct vfio_device_feature_dma_buf __user *arg,
 			size_t argsz);
@@ -497,8 +496,6 @@ static inline bool vpd_ranges_next_merged(const struct vpd_range *r, u32 nr,
 
 u32 vpd_ranges_find(const struct vpd_range *r, u32 nr,
 		    u64 off);				/* logic.c */
-int vpd_sg_count(const struct vpd_range *r, u32 nr,
-		 unsigned int *nents);			/* logic.c */
 struct sg_table *vpd_sgt_map(struct vpd_export *exp,
 			     struct dma_buf_attachment *attach,
 			     enum vpd_map_type type,
