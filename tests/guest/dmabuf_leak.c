@@ -167,7 +167,7 @@ TEST(close_with_live_exports_cycles_leave_no_trace)
  * entries or more is made of whole pages from __get_free_page() (128
  * entries each, the last one a chain link) plus a kmalloc()ed tail, and
  * pages do not show in SUnreclaim. 500 map cycles of 127 entries are
- * 1984 KiB of scatterlist, four times the tolerance.
+ * 1984 KiB of scatterlist, almost four times the tolerance.
  */
 #define SCATTERED_RANGES	127
 #define MAP_CYCLES		500
