@@ -792,6 +792,12 @@ static void vpd_test_ranges_nents(struct kunit *test)
 		}
 		KUNIT_EXPECT_EQ(test, (size_t)end, total);
 	}
+	/* A BAR at address 0: its first range starts a run all the same. */
+	KUNIT_ASSERT_EQ(test, 0, vpd_test_convert(test, scattered,
+						  ARRAY_SIZE(scattered),
+						  vpd_test_mem_bar(0, big),
+						  &total, &nents, &f, &vr));
+	KUNIT_EXPECT_EQ(test, 3, nents);
 }
 
 static struct kunit_case vpd_ranges_cases[] = {

@@ -19,13 +19,33 @@
 
 #include "vpd.h"
 
-/* sg entries of one merged run of @len bytes: 0 for an empty run. */
+/*
+ * sg entries of one merged run of @len bytes (below VPD_MAX_TOTAL): 0 for
+ * an empty run.
+ */
 static unsigned int vpd_run_segs(u64 len)
 {
 	/* Not DIV_ROUND_UP: len + VPD_MAX_SEG - 1 may wrap. */
 	if (likely(len <= VPD_MAX_SEG))
 		return len != 0;
 	return div64_u64(len - 1, VPD_MAX_SEG) + 1;
+}
+
+/*
+ * sg entries of converted ranges, as the fill of vpd_sgt_map() makes
+ * them: each run of vpd_ranges_next_merged() cut into segments.  Cannot
+ * overflow for ranges that vpd_ranges_convert() accepted (see there).
+ */
+static unsigned int vpd_sg_count(const struct vpd_range *r, u32 nr)
+{
+	unsigned int n = 0;
+	phys_addr_t phys;
+	u32 idx = 0;
+	u64 len;
+
+	while (vpd_ranges_next_merged(r, nr, &idx, &phys, &len))
+		n += vpd_run_segs(len);
+	return n;
 }
 
 /*
@@ -43,28 +63,46 @@ static unsigned int vpd_run_segs(u64 len)
  *  4. every range, in order: BAR start + offset or + length wraps the
  *     physical address: -EOVERFLOW; ends beyond the BAR: -EINVAL.
  *
- * The first fault is described in @fault; the ranges before it may have
- * been converted already, the one it names has not.
+ * The first fault is described in @fault.  On success each entry of @r
+ * is a struct vpd_range now, converted in place (each read whole before
+ * it is written; both are 16 bytes), *@total is the sum of the lengths
+ * (the dma-buf size) and *@nents the number of sg entries of every table
+ * of these ranges: each run of ranges that continue each other in the
+ * BAR, in user order, is one run (what vpd_ranges_next_merged() makes of
+ * them), cut into segments of at most VPD_MAX_SEG bytes.  Below
+ * VPD_MAX_SEG bytes in all, no run is cut, so the pass counts runs alone
+ * (a compare per range); a larger buffer is counted again, run by run
+ * (vpd_sg_count()).
  *
- * On success each entry of @r is a struct vpd_range now, converted in
- * place in the pass of step 4 (each read whole before it is written, both
- * are 16 bytes), *@total is the sum of the lengths (the dma-buf size) and
- * *@nents the number of sg entries every table of these ranges has: each
- * run of ranges that continue each other in the BAR, in user order, is
- * one run (what vpd_ranges_next_merged() makes of them), cut into
- * segments of at most VPD_MAX_SEG bytes.  Counting here costs a compare
- * per range in a pass that is made anyway; no map has to count.
+ * One pass does it all, since an export may have VPD_MAX_RANGES ranges:
+ * a fault of step 1 ends it at once (the first one wins over everything
+ * else), and a fault of step 4 (or 3) is only noted, the pass going on
+ * with step 1's checks alone; that range and those after it stay as the
+ * user gave them, so a refusal can quote the range it names.
  */
 int vpd_ranges_convert(struct vfio_region_dma_range *r, u32 nr,
 		       const struct vpd_bar *bar, size_t *total,
 		       unsigned int *nents, struct vpd_range_fault *fault)
 {
 	struct vpd_range *vr = (struct vpd_range *)r;
-	phys_addr_t run_end = 0;
-	size_t sum = 0, size;
-	unsigned int n = 0;
-	u64 run = 0;
-	u32 i;
+	/*
+	 * Locals, not loads through @bar and stores through @fault in the
+	 * loop: the stores into @r may alias either as far as the compiler
+	 * knows, and a reload per range would cost as much as the checks.
+	 */
+	const phys_addr_t bar_phys = bar->phys;
+	const u64 bar_len = bar->len;
+	/* The first fault of steps 3 and 4, if any. */
+	enum vpd_range_why late = bar->mem ? VPD_RANGE_OK : VPD_RANGE_NOT_MEM;
+	/*
+	 * Where the range before ended: at first an address no range starts
+	 * at (its end would wrap), so that the first range starts a run.
+	 */
+	phys_addr_t run_end = (phys_addr_t)-1;
+	enum vpd_range_why why;
+	unsigned int runs = 0;
+	u32 i = 0, late_i = 0;
+	size_t sum = 0;
 
 	/*
 	 * The count cannot overflow: each run of L bytes has at most
@@ -73,72 +111,63 @@ int vpd_ranges_convert(struct vfio_region_dma_range *r, u32 nr,
 	 */
 	BUILD_BUG_ON(VPD_MAX_TOTAL / VPD_MAX_SEG + VPD_MAX_RANGES >= UINT_MAX);
 
-	fault->index = 0;
-	fault->why = VPD_RANGE_OK;
 	if (!nr) {
-		fault->why = VPD_RANGE_NONE;
-		return -EINVAL;
+		why = VPD_RANGE_NONE;
+		goto fail;
 	}
-	for (i = 0; i < nr; i++) {
-		fault->index = i;
-		if (!r[i].length || !PAGE_ALIGNED(r[i].offset) ||
-		    !PAGE_ALIGNED(r[i].length)) {
-			fault->why = VPD_RANGE_UNALIGNED;
-			return -EINVAL;
-		}
-		if (r[i].length > SIZE_MAX ||
-		    check_add_overflow(sum, (size_t)r[i].length, &sum)) {
-			fault->why = VPD_RANGE_TOTAL;
-			return -EINVAL;
-		}
-	}
-	fault->index = 0;
-	if ((u64)sum >= VPD_MAX_TOTAL) {
-		fault->why = VPD_RANGE_TOTAL;
-		return -EINVAL;
-	}
-	if (!bar->mem) {
-		fault->why = VPD_RANGE_NOT_MEM;
-		return -EINVAL;
-	}
-	size = sum;
-	sum = 0;
 	for (i = 0; i < nr; i++) {
 		u64 off = r[i].offset, len = r[i].length;
 		phys_addr_t start, end;
 
-		fault->index = i;
-		if (check_add_overflow(bar->phys, off, &start) ||
+		if (!len || !PAGE_ALIGNED(off) || !PAGE_ALIGNED(len)) {
+			why = VPD_RANGE_UNALIGNED;
+			goto fail;
+		}
+		if (len > SIZE_MAX || check_add_overflow(sum, (size_t)len, &sum)) {
+			why = VPD_RANGE_TOTAL;
+			goto fail;
+		}
+		if (late)
+			continue;
+		if (check_add_overflow(bar_phys, off, &start) ||
 		    check_add_overflow(start, len, &end)) {
-			fault->why = VPD_RANGE_OVERFLOW;
-			return -EOVERFLOW;
+			late = VPD_RANGE_OVERFLOW;
+			late_i = i;
+			continue;
 		}
-		/* end > start >= bar->phys: the difference is exact. */
-		if ((u64)(end - bar->phys) > bar->len) {
-			fault->why = VPD_RANGE_BEYOND_BAR;
-			return -EINVAL;
+		/* end > start >= bar_phys: the difference is exact. */
+		if ((u64)(end - bar_phys) > bar_len) {
+			late = VPD_RANGE_BEYOND_BAR;
+			late_i = i;
+			continue;
 		}
-		/*
-		 * A range continuing the run before it extends it (as the
-		 * first range "continues" the empty run at 0); else that run
-		 * is complete.  Neither sum wraps: the total is below 2^63
-		 * and no range's end wraps (checked above).
-		 */
-		if (start != run_end) {
-			n += vpd_run_segs(run);
-			run = 0;
-		}
-		run += len;
+		/* A range that does not continue the one before starts a run. */
+		runs += start != run_end;
 		run_end = end;
-		sum += len;
 		vr[i].phys = start;
 		vr[i].end = sum;
 	}
-	n += vpd_run_segs(run);
+	i = 0;
+	if ((u64)sum >= VPD_MAX_TOTAL) {
+		why = VPD_RANGE_TOTAL;
+		goto fail;
+	}
+	if (late) {
+		i = late_i;
+		why = late;
+		goto fail;
+	}
 	fault->index = 0;
-	*total = size;
-	*nents = n;
+	fault->why = VPD_RANGE_OK;
+	*total = sum;
+	/* No run longer than the buffer, nor than one segment then. */
+	*nents = likely(sum <= VPD_MAX_SEG) ? runs : vpd_sg_count(vr, nr);
 	return 0;
+
+fail:
+	fault->index = i;
+	fault->why = why;
+	return why == VPD_RANGE_OVERFLOW ? -EOVERFLOW : -EINVAL;
 }
 
 /*

@@ -61,36 +61,43 @@ static void vpd_unmap_segs(struct sg_table *sgt, unsigned int nents,
 }
 
 /*
- * The table of @nents entries: inline in the vpd_sgt when they fit, else
- * chained chunks from sg_alloc_table().  NULL on allocation failure.
+ * The table of @nents entries, unchained: inline in the vpd_sgt when they
+ * fit, else one array of its own (kvmalloc: a large table need not be
+ * physically contiguous).  One allocation, or two, where sg_alloc_table()
+ * makes one per page of entries; one free where it makes as many.  NULL
+ * on allocation failure.
  */
 static struct vpd_sgt *vpd_sgt_alloc(unsigned int nents)
 {
+	struct scatterlist *sgl;
 	struct vpd_sgt *vs;
 
 	if (nents <= VPD_SGT_INLINE) {
-		vs = kzalloc(struct_size(vs, sgl, nents), GFP_KERNEL);
+		vs = kmalloc(struct_size(vs, sgl, nents), GFP_KERNEL);
 		if (!vs)
 			return NULL;
-		sg_init_table(vs->sgl, nents);
-		vs->table.sgl = vs->sgl;
-		vs->table.orig_nents = nents;
-		return vs;
+		sgl = vs->sgl;
+	} else {
+		vs = kmalloc(sizeof(*vs), GFP_KERNEL);
+		if (!vs)
+			return NULL;
+		sgl = kvmalloc_array(nents, sizeof(*sgl), GFP_KERNEL);
+		if (!sgl) {
+			kfree(vs);
+			return NULL;
+		}
 	}
-	vs = kzalloc(sizeof(*vs), GFP_KERNEL);
-	if (!vs)
-		return NULL;
-	if (sg_alloc_table(&vs->table, nents, GFP_KERNEL)) {
-		kfree(vs);
-		return NULL;
-	}
+	/* Zeroes every entry and marks the last. */
+	sg_init_table(sgl, nents);
+	vs->table.sgl = sgl;
+	vs->table.orig_nents = nents;
 	return vs;
 }
 
 static void vpd_sgt_free(struct vpd_sgt *vs)
 {
 	if (vs->table.sgl != vs->sgl)
-		sg_free_table(&vs->table);
+		kvfree(vs->table.sgl);
 	kfree(vs);
 }
 

@@ -380,8 +380,8 @@ struct vpd_attach {
  * One sg table given to an importer by map (sg.c), freed by its unmap.
  * It carries how its entries were mapped, so unmap needs no attachment
  * state, and up to VPD_SGT_INLINE entries in the same allocation, so a
- * map of a few runs allocates once (sg_alloc_table() would add a second
- * allocation for the entries).  Larger tables come from sg_alloc_table().
+ * map of a few runs allocates once.  The entries of a larger table are
+ * one array of their own, not chained pages of sg_alloc_table().
  */
 struct vpd_sgt {
 	struct sg_table table;		/* what the importer gets */
