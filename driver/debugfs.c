@@ -63,7 +63,7 @@ static void vpd_show_export(struct seq_file *s, struct dma_buf *dmabuf)
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	seq_printf(s, "export %llu: region %u size %#zx nr_ranges %u revoked %s\n",
-		   exp->id, exp->region, exp->size, exp->nr_ranges,
+		   exp->id, exp->region, dmabuf->size, exp->nr_ranges,
 		   exp->revoked ? "yes" : "no");
 	dma_resv_unlock(dmabuf->resv);
 

@@ -100,7 +100,7 @@ static_assert(sizeof(struct vpd_range) ==
 
 static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 					   struct vpd_range *vr, u32 nr,
-					   size_t size, unsigned int nents)
+					   unsigned int nents)
 {
 	struct vpd_export *exp;
 
@@ -113,7 +113,6 @@ static struct vpd_export *vpd_export_alloc(struct vpd_device *vd, u32 bar,
 	INIT_LIST_HEAD(&exp->tables);
 	exp->nr_ranges = nr;
 	exp->region = bar;
-	exp->size = size;
 	exp->bus_off = vd->bars[bar].bus_off;
 	exp->pdev = pci_dev_get(vd->core.pdev);
 	exp->ctx = vd->ctx;
@@ -211,7 +210,7 @@ int vpd_feature_dma_buf(struct vpd_device *vd, u32 flags,
 		goto out_ranges;
 
 	exp = vpd_export_alloc(vd, bar, (struct vpd_range *)ranges,
-			       get.nr_ranges, size, nents);
+			       get.nr_ranges, nents);
 	if (!exp) {
 		ret = -ENOMEM;
 		goto out_ranges;

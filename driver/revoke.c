@@ -514,10 +514,8 @@ void vpd_kill_all(struct vpd_device *vd, unsigned int reason)
 	mutex_lock(&ctx->lock);
 	ctx->blocked |= reason;
 	vpd_ctx_apply(ctx, true, true);
-	list_for_each_entry_safe(exp, tmp, &ctx->exports, node) {
+	list_for_each_entry_safe(exp, tmp, &ctx->exports, node)
 		list_del_init(&exp->node);
-		exp->linked = false;
-	}
 	mutex_unlock(&ctx->lock);
 }
 
@@ -560,7 +558,6 @@ void vpd_export_link(struct vpd_ctx *ctx, struct vpd_export *exp)
 
 	exp->id = ctx->next_id++;
 	list_add_tail(&exp->node, &ctx->exports);
-	exp->linked = true;
 }
 
 void vpd_export_unlink(struct vpd_export *exp)
@@ -568,9 +565,6 @@ void vpd_export_unlink(struct vpd_export *exp)
 	struct vpd_ctx *ctx = exp->ctx;
 
 	mutex_lock(&ctx->lock);
-	if (exp->linked) {
-		list_del_init(&exp->node);
-		exp->linked = false;
-	}
+	list_del_init(&exp->node);
 	mutex_unlock(&ctx->lock);
 }

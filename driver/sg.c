@@ -13,7 +13,9 @@
  * export counted the entries while it checked the ranges
  * (vpd_ranges_convert(), logic.c), with the merge rule of the iterator the
  * fill walks them with (vpd_ranges_next_merged()); KUnit holds the two
- * to the same count.
+ * to the same count.  (Were the count short, sg_next() would return NULL
+ * past the end mark and the fill would fault there, not write beyond
+ * the table.)
  */
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -137,11 +139,6 @@ struct sg_table *vpd_sgt_map(struct vpd_export *exp,
 			u64 seg = min(len, VPD_MAX_SEG);
 			dma_addr_t addr;
 
-			/* The count of the export is the fill's (KUnit). */
-			if (WARN_ON_ONCE(!sg)) {
-				ret = -EINVAL;
-				goto err_unmap;
-			}
 			if (type == VPD_MAP_BUS) {
 				addr = phys + exp->bus_off;
 #ifdef HAVE_SG_DMA_MARK_BUS_ADDRESS

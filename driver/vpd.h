@@ -306,10 +306,12 @@ struct vpd_device {
 /*
  * One exported dma-buf.  Created by export.c, freed by the dma-buf release
  * op.  Fields are immutable after creation unless stated otherwise.
+ * Ordered so that the struct is 96 bytes on 64-bit (kmalloc-96, one per
+ * export; upstream's is in kmalloc-128).
  */
 struct vpd_export {
 	struct vpd_ctx *ctx;		/* reference held */
-	struct dma_buf *dmabuf;
+	struct dma_buf *dmabuf;		/* its size is the buffer's */
 	/*
 	 * Exporter, reference held so the struct stays valid for messages
 	 * and topology walks; the device itself is only relied upon while
@@ -318,22 +320,19 @@ struct vpd_export {
 	 * referenced: everything map needs is copied in here at export.
 	 */
 	struct pci_dev *pdev;
-	u64 id;
-	u32 region;
-	u32 nr_ranges;
+	u64 id;				/* set before publication */
 	u64 bus_off;
-	size_t size;
 	struct vpd_range *ranges;
+	u32 nr_ranges;
 	/*
 	 * Entries of every sg table of this export, counted while the
 	 * ranges were checked (vpd_ranges_convert()): no map walks the
 	 * ranges twice.
 	 */
 	unsigned int sg_nents;
+	u8 region;			/* BAR index */
 
 	/* Guarded by ctx->lock. */
-	struct list_head node;
-	bool linked;			/* on ctx->exports */
 	bool draining;			/* notified by the revoke in progress */
 
 	/*
@@ -354,6 +353,12 @@ struct vpd_export {
 	 */
 	atomic_t nr_maps;
 	struct list_head tables;
+
+	/*
+	 * Guarded by ctx->lock: on ctx->exports while live, else empty
+	 * (list_del_init()), so unlinking twice is harmless.
+	 */
+	struct list_head node;
 };
 
 /*
