@@ -1064,37 +1064,65 @@ static int mem_case(int count, uint32_t nr, double *by_free, double *by_slab)
 	return ret;
 }
 
+/*
+ * The memory rows' workload, sections memory and upstream: mem_count1()
+ * exports of one range, then mem_countn() exports of mem_nrn() ranges.
+ * Per range is the difference of the two per-export figures divided by
+ * mem_nrn() - 1: enough exports of mem_nrn() ranges, and alternations in
+ * the callers, that other kernel allocations meanwhile (a few kB either
+ * way) stay below 1%.
+ */
+static int mem_count1(void)
+{
+	return tiny ? 100 : 10000;
+}
+
+static int mem_countn(void)
+{
+	return tiny ? 4 : 64;
+}
+
+static uint32_t mem_nrn(void)
+{
+	return tiny ? 4096 : 65536;
+}
+
+/* Per export of one range in *@f1, *@s1; per range in *@fn, *@sn. */
+static int mem_round(double *f1, double *s1, double *fn, double *sn)
+{
+	int ret;
+
+	ret = mem_case(mem_count1(), 1, f1, s1);
+	if (!ret)
+		ret = mem_case(mem_countn(), mem_nrn(), fn, sn);
+	if (ret)
+		return ret;
+	/* Per range: what an export of mem_nrn() ranges adds over one. */
+	*fn = (*fn - *f1) / (mem_nrn() - 1);
+	*sn = (*sn - *s1) / (mem_nrn() - 1);
+	return 0;
+}
+
 static int sect_memory(void)
 {
-	/*
-	 * Per range is the difference of two figures divided by nrn - 1:
-	 * enough exports of nrn ranges and alternations that other kernel
-	 * allocations meanwhile (a few kB either way) stay below 1%.
-	 */
-	int count1 = tiny ? 100 : 10000, countn = tiny ? 4 : 64;
-	uint32_t nrn = tiny ? 4096 : 65536;
 	double f1[MAX_REPS], s1[MAX_REPS], fn[MAX_REPS], sn[MAX_REPS];
 	int n = tiny ? 1 : 3, rep, ret = 0;
 	char extra[96];
 
-	for (rep = 0; rep < n && !ret; rep++) {
-		ret = mem_case(count1, 1, &f1[rep], &s1[rep]);
-		if (!ret)
-			ret = mem_case(countn, nrn, &fn[rep], &sn[rep]);
-		/* Per range: what an export of nrn ranges adds over one. */
-		fn[rep] = (fn[rep] - f1[rep]) / (nrn - 1);
-		sn[rep] = (sn[rep] - s1[rep]) / (nrn - 1);
-	}
+	for (rep = 0; rep < n && !ret; rep++)
+		ret = mem_round(&f1[rep], &s1[rep], &fn[rep], &sn[rep]);
 	if (ret)
 		return ret;
 	snprintf(extra, sizeof(extra), "%s; %d exports of 1 range", exporter,
-		 count1);
+		 mem_count1());
 	row_v("memory", "per-export-sunreclaim", 1, "B", s1, n, extra, true);
 	row_v("memory", "per-export-memfree", 1, "B", f1, n, extra, true);
 	snprintf(extra, sizeof(extra), "%s; %d exports of %u ranges", exporter,
-		 countn, nrn);
-	row_v("memory", "per-range-sunreclaim", nrn, "B", sn, n, extra, true);
-	row_v("memory", "per-range-memfree", nrn, "B", fn, n, extra, true);
+		 mem_countn(), mem_nrn());
+	row_v("memory", "per-range-sunreclaim", mem_nrn(), "B", sn, n, extra,
+	      true);
+	row_v("memory", "per-range-memfree", mem_nrn(), "B", fn, n, extra,
+	      true);
 	return 0;
 }
 
@@ -1162,6 +1190,21 @@ static int up_iters(uint32_t nr)
 	return nr <= 256 ? 50 : (nr <= 4096 ? 10 : 3);
 }
 
+/* Attach + map + unmap + detach of the buffer @fd by the importer @imp. */
+static int up_map_once(int imp, int fd)
+{
+	int ret, ret2;
+
+	ret = edu_attach(imp, fd, EDU_IMP_ATTACH_DYNAMIC);
+	if (ret)
+		return ret;
+	ret = edu_map(imp);
+	if (!ret)
+		ret = edu_unmap(imp);
+	ret2 = edu_detach(imp);
+	return ret ? ret : ret2;
+}
+
 /*
  * Attach + map + unmap + detach of one export of the @nr ranges in
  * `ranges` by the importer @imp, @iters times: seconds per cycle in *@t,
@@ -1171,24 +1214,15 @@ static int up_map_cycle(int imp, uint32_t nr, int iters, double *t,
 			uint32_t *nents)
 {
 	struct edu_imp_info info;
-	int fd, i, ret = 0, ret2;
+	int fd, i, ret = 0;
 	double t0;
 
 	fd = export_ranges(nr);
 	if (fd < 0)
 		return fd;
 	t0 = now_s();
-	for (i = 0; i < iters && !ret; i++) {
-		ret = edu_attach(imp, fd, EDU_IMP_ATTACH_DYNAMIC);
-		if (ret)
-			break;
-		ret = edu_map(imp);
-		if (!ret)
-			ret = edu_unmap(imp);
-		ret2 = edu_detach(imp);
-		if (!ret)
-			ret = ret2;
-	}
+	for (i = 0; i < iters && !ret; i++)
+		ret = up_map_once(imp, fd);
 	*t = (now_s() - t0) / iters;
 	/* The entry count, from one more mapping outside the timing. */
 	if (!ret)
@@ -1372,20 +1406,6 @@ static int up_map_mem_cycles(void)
 	return tiny ? 50 : 500;
 }
 
-static int up_map_once(int imp, int fd)
-{
-	int ret, ret2;
-
-	ret = edu_attach(imp, fd, EDU_IMP_ATTACH_DYNAMIC);
-	if (ret)
-		return ret;
-	ret = edu_map(imp);
-	if (!ret)
-		ret = edu_unmap(imp);
-	ret2 = edu_detach(imp);
-	return ret ? ret : ret2;
-}
-
 /* Bytes of SUnreclaim per map cycle of one export of @nr scattered ranges. */
 static int up_map_mem_case(uint32_t nr, int cycles, double *per_cycle)
 {
@@ -1423,13 +1443,6 @@ static int up_map_mem_case(uint32_t nr, int cycles, double *per_cycle)
  */
 static int up_memory(void)
 {
-	/*
-	 * Per range is the difference of two figures divided by nrn - 1:
-	 * enough exports of nrn ranges and alternations that other kernel
-	 * allocations meanwhile (a few kB either way) stay below 1%.
-	 */
-	int count1 = tiny ? 100 : 10000, countn = tiny ? 4 : 64;
-	uint32_t nrn = tiny ? 4096 : 65536;
 	double f1[UP_NR][MAX_REPS], s1[UP_NR][MAX_REPS];
 	double fn[UP_NR][MAX_REPS], sn[UP_NR][MAX_REPS];
 	double sm[UP_NR][MAX_REPS];
@@ -1441,30 +1454,24 @@ static int up_memory(void)
 			drv = (rep + k) % UP_NR;
 			ret = up_bind(drv);
 			if (!ret)
-				ret = mem_case(count1, 1, &f1[drv][rep],
-					       &s1[drv][rep]);
-			if (!ret)
-				ret = mem_case(countn, nrn, &fn[drv][rep],
-					       &sn[drv][rep]);
+				ret = mem_round(&f1[drv][rep], &s1[drv][rep],
+						&fn[drv][rep], &sn[drv][rep]);
 			if (!ret)
 				ret = up_map_mem_case(UP_MAP_MEM_RANGES,
 						      up_map_mem_cycles(),
 						      &sm[drv][rep]);
 			if (ret)
 				return ret;
-			/* Per range: what nrn ranges add over one. */
-			sn[drv][rep] = (sn[drv][rep] - s1[drv][rep]) /
-				       (nrn - 1);
 		}
 	}
 	snprintf(extra, sizeof(extra), "ours/upstream; %d exports of 1 range",
-		 count1);
+		 mem_count1());
 	row_ratio_v("upstream", "mem-export-sunreclaim", 1, "B", s1[UP_OURS],
 		    s1[UP_STOCK], n, extra, true);
 	snprintf(extra, sizeof(extra), "ours/upstream; %d exports of %u ranges",
-		 countn, nrn);
-	row_ratio_v("upstream", "mem-range-sunreclaim", nrn, "B", sn[UP_OURS],
-		    sn[UP_STOCK], n, extra, true);
+		 mem_countn(), mem_nrn());
+	row_ratio_v("upstream", "mem-range-sunreclaim", mem_nrn(), "B",
+		    sn[UP_OURS], sn[UP_STOCK], n, extra, true);
 	/* Ours may be 0 or below (noise): any sign, as the rows above. */
 	snprintf(extra, sizeof(extra),
 		 "ours/upstream; %d map cycles of 1 export of %u ranges",
